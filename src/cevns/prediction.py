@@ -1,0 +1,111 @@
+"""The fast prediction path (DESIGN.md "How to make it fast").
+
+For a fixed experiment the expected CEvNS counts in reconstructed energy bin e and time
+bin j are
+
+    N[e, j] = sum_isotopes sum_f  tau_f[j] * sum_k Q_{iso,f}(T_k)^2 * K_{iso,f}[k, e]
+
+where T_k is a fixed quadrature grid of true recoil energies, K is the precomputed
+kernel (targets x flux normalisation x G_F^2 M/pi x flux-averaged kinematic factor
+k_f(T_k) x quadrature weight x detector response into bin e, efficiency included), and
+tau_f[j] is the (time-efficiency-weighted) fraction of flavour f arriving in time bin
+j. A model is only a weak charge Q_{iso,f}(T) per isotope and flavour, so a batch of P
+parameter points costs a (P x n_T) @ (n_T x n_E) product per isotope and flavour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .couplings import FLAVOURS, NucleonCouplings
+from .nuclei import Isotope
+from .weak_charge import sm_weak_charge
+
+
+@dataclass(frozen=True)
+class IsotopeKernel:
+    """Precomputed response of one target isotope.
+
+    Attributes
+    ----------
+    isotope: the nucleus.
+    t_nr_mev: true-recoil quadrature nodes [MeV], shape ``(n_T,)``.
+    f_proton, f_neutron: nominal proton/neutron form factors at the nodes.
+    kernel: per flavour, ``(n_T, n_E)`` counts per unit Q^2 landing in each
+        reconstructed energy bin (time not yet applied).
+    """
+
+    isotope: Isotope
+    t_nr_mev: NDArray[np.float64]
+    f_proton: NDArray[np.float64]
+    f_neutron: NDArray[np.float64]
+    kernel: Mapping[str, NDArray[np.float64]]
+
+
+@dataclass(frozen=True)
+class BinnedCEvNS:
+    """Everything needed to turn weak charges into binned CEvNS counts.
+
+    ``time_fractions[f]`` has shape ``(n_t,)``; an experiment without timing uses one bin.
+    """
+
+    energy_edges: NDArray[np.float64]
+    energy_unit: str
+    time_edges_us: NDArray[np.float64]
+    isotopes: tuple[IsotopeKernel, ...]
+    time_fractions: Mapping[str, NDArray[np.float64]]
+    metadata: dict = field(default_factory=dict)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(n_energy_bins, n_time_bins)."""
+        return len(self.energy_edges) - 1, len(self.time_edges_us) - 1
+
+    def sm_weak_charges(self, couplings: Mapping[str, NucleonCouplings]) -> dict[tuple[str, str], NDArray[np.float64]]:
+        """Q_{iso,f}(T_k) for SM couplings and the nominal form factors."""
+        return {
+            (ik.isotope.name, f): sm_weak_charge(ik.isotope, couplings[f], ik.f_proton, ik.f_neutron)
+            for ik in self.isotopes
+            for f in FLAVOURS
+        }
+
+    def energy_counts_by_flavour(
+        self, weak_charges: Mapping[tuple[str, str], NDArray[np.float64]]
+    ) -> dict[str, NDArray[np.float64]]:
+        """Counts per energy bin per flavour, before timing: ``{f: (..., n_E)}``.
+
+        ``weak_charges[(isotope_name, flavour)]`` has shape ``(n_T,)`` or ``(P, n_T)``.
+        """
+        out: dict[str, NDArray[np.float64]] = {}
+        for f in FLAVOURS:
+            total = None
+            for ik in self.isotopes:
+                q = np.asarray(weak_charges[(ik.isotope.name, f)])
+                term = (q * q) @ ik.kernel[f]
+                total = term if total is None else total + term
+            out[f] = total
+        return out
+
+    def counts_by_flavour(
+        self, weak_charges: Mapping[tuple[str, str], NDArray[np.float64]]
+    ) -> dict[str, NDArray[np.float64]]:
+        """Counts per (energy, time) bin per flavour: ``{f: (..., n_E, n_t)}``."""
+        by_e = self.energy_counts_by_flavour(weak_charges)
+        return {f: by_e[f][..., :, None] * self.time_fractions[f] for f in FLAVOURS}
+
+    def counts(self, weak_charges: Mapping[tuple[str, str], NDArray[np.float64]]) -> NDArray[np.float64]:
+        """Total CEvNS counts per (energy, time) bin, shape ``(..., n_E, n_t)``."""
+        parts = self.counts_by_flavour(weak_charges)
+        return sum(parts[f] for f in FLAVOURS)
+
+
+def batched_scaled_charges(
+    base: Mapping[tuple[str, str], NDArray[np.float64]], scale: NDArray[np.float64]
+) -> dict[tuple[str, str], NDArray[np.float64]]:
+    """Helper for benchmarks/tests: every weak charge multiplied by ``scale[p]`` -> ``(P, n_T)``."""
+    s = np.asarray(scale, dtype=float)[:, None]
+    return {k: s * v[None, :] for k, v in base.items()}
