@@ -98,6 +98,18 @@ def vector_kinematic_kernel(flavour: str, t_mev: ArrayLike, mass_mev: float) -> 
     return np.clip(m0 - 0.5 * mass_mev * t * m2, 0.0, None)
 
 
+def kinematic_moment_kernels(flavour: str, t_mev: ArrayLike, mass_mev: float) -> dict[str, NDArray[np.float64]]:
+    """The three flux-averaged kinematic structures every CEvNS cross section is built from.
+
+    ``m0`` = int phi dE, ``m1`` = T int phi/E dE, ``m2`` = (M T/2) int phi/E^2 dE, all over
+    E >= E_min(T). The vector kernel is m0 - m2; scalar terms go with m2 (M T/2E^2),
+    recoil terms T/E with m1 (seed 004 eqs. 8, 14-15).
+    """
+    t = np.asarray(t_mev, dtype=float)
+    m0, m1, m2 = flux_inverse_moments(flavour, e_min_mev(t, mass_mev))
+    return {"m0": m0, "m1": t * m1, "m2": 0.5 * mass_mev * t * m2}
+
+
 def cevns_rate_prefactor_cm2_per_mev(mass_mev: float) -> float:
     """G_F^2 M / pi in cm^2/MeV: multiply by Q^2 k_f(T) for the flux-averaged dsigma/dT."""
     return G_FERMI_MEV2**2 * mass_mev / np.pi * HBARC2_MEV2_CM2

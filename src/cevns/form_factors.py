@@ -90,13 +90,14 @@ def symmetrized_fermi(
     if np.any(c2 <= 0):
         raise ValueError("symmetrized Fermi needs rms radius > sqrt(7/5)*pi*a")
     c = np.sqrt(c2)
-    q = np.asarray(q_mev, dtype=float) / HBARC_MEV_FM
-    q = np.where(q < 1e-6, 1e-6, q)  # F is analytic at 0; avoid 0/0
+    q_in = np.asarray(q_mev, dtype=float) / HBARC_MEV_FM
+    small = q_in * c < 1e-2  # closed form cancels there: use F = 1 - q^2 R^2/6
+    q = np.where(small, 1.0, q_in)
     qc = q * c
     pqa = np.pi * q * a
     pre = 3.0 / (qc * (qc**2 + pqa**2)) * (pqa / np.sinh(pqa))
     body = pqa / np.tanh(pqa) * np.sin(qc) - qc * np.cos(qc)
-    return pre * body / (1.0 + (np.pi * a / c) ** 2)
+    return np.where(small, 1.0 - q_in**2 * r2 / 6.0, pre * body)
 
 
 FORM_FACTORS = {"helm": helm, "klein-nystrand": klein_nystrand, "symmetrized-fermi": symmetrized_fermi}

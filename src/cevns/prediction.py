@@ -35,8 +35,11 @@ class IsotopeKernel:
     isotope: the nucleus.
     t_nr_mev: true-recoil quadrature nodes [MeV], shape ``(n_T,)``.
     f_proton, f_neutron: nominal proton/neutron form factors at the nodes.
-    kernel: per flavour, ``(n_T, n_E)`` counts per unit Q^2 landing in each
-        reconstructed energy bin (time not yet applied).
+    kernel: keyed by ``(structure, flavour)``, ``(n_T, n_E)`` counts per unit
+        coefficient landing in each reconstructed energy bin (time not yet applied).
+        Structures: ``vector`` (1 - M T/2E^2, per unit Q^2), and the moments ``m0``
+        (1), ``m1`` (T/E) and ``m2`` (M T/2E^2) from which scalar, tensor and
+        recoil-suppressed terms are assembled (:func:`cevns.cross_sections.kinematic_moment_kernels`).
     """
 
     isotope: Isotope
@@ -80,15 +83,38 @@ class BinnedCEvNS:
 
         ``weak_charges[(isotope_name, flavour)]`` has shape ``(n_T,)`` or ``(P, n_T)``.
         """
+        q2 = {k: np.asarray(v) ** 2 for k, v in weak_charges.items()}
+        return self.energy_counts_from_terms({("vector",) + k: v for k, v in q2.items()})
+
+    def energy_counts_from_terms(
+        self, terms: Mapping[tuple[str, str, str], NDArray[np.float64]]
+    ) -> dict[str, NDArray[np.float64]]:
+        """General form: ``terms[(structure, isotope_name, flavour)]`` are coefficient arrays
+        (``(n_T,)`` or ``(P, n_T)``) multiplying the kernel of that structure; missing
+        terms count as zero. Returns ``{f: (..., n_E)}``.
+
+        For a vector model pass Q^2 as ``("vector", iso, f)`` (or use
+        :meth:`energy_counts_by_flavour`); incoherent sums (flavour-changing NSI) just add
+        their Q^2 to the same coefficient.
+        """
         out: dict[str, NDArray[np.float64]] = {}
         for f in FLAVOURS:
             total = None
             for ik in self.isotopes:
-                q = np.asarray(weak_charges[(ik.isotope.name, f)])
-                term = (q * q) @ ik.kernel[f]
-                total = term if total is None else total + term
+                for (structure, iso_name, flav), coeff in terms.items():
+                    if iso_name != ik.isotope.name or flav != f:
+                        continue
+                    term = np.asarray(coeff) @ ik.kernel[(structure, f)]
+                    total = term if total is None else total + term
+            if total is None:
+                total = np.zeros(self.shape[0])
             out[f] = total
         return out
+
+    def counts_from_terms(self, terms: Mapping[tuple[str, str, str], NDArray[np.float64]]) -> NDArray[np.float64]:
+        """Total counts per (energy, time) bin from general kernel terms, ``(..., n_E, n_t)``."""
+        by_e = self.energy_counts_from_terms(terms)
+        return sum(by_e[f][..., :, None] * self.time_fractions[f] for f in FLAVOURS)
 
     def counts_by_flavour(
         self, weak_charges: Mapping[tuple[str, str], NDArray[np.float64]]

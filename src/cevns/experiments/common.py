@@ -10,7 +10,12 @@ from numpy.typing import NDArray
 
 from ..constants import AVOGADRO, E_NU_MAX_MEV, GRAMS_PER_KG
 from ..couplings import FLAVOURS
-from ..cross_sections import cevns_rate_prefactor_cm2_per_mev, t_max_mev, vector_kinematic_kernel
+from ..cross_sections import (
+    cevns_rate_prefactor_cm2_per_mev,
+    kinematic_moment_kernels,
+    t_max_mev,
+    vector_kinematic_kernel,
+)
 from ..detectors import recoil_grid_kev
 from ..nuclei import Isotope
 from ..prediction import BinnedCEvNS, IsotopeKernel
@@ -56,7 +61,9 @@ def build_isotope_kernel(
     kernel = {}
     for f in FLAVOURS:
         k_f = vector_kinematic_kernel(f, t_mev, isotope.mass_mev)
-        kernel[f] = (norm * k_f * w_mev)[:, None] * response
+        kernel[("vector", f)] = (norm * k_f * w_mev)[:, None] * response
+        for name, k in kinematic_moment_kernels(f, t_mev, isotope.mass_mev).items():
+            kernel[(name, f)] = (norm * k * w_mev)[:, None] * response
     fp, fn = nucleon_form_factors(isotope, t_mev, form_factor_name)
     return IsotopeKernel(isotope, t_mev, fp, fn, kernel)
 

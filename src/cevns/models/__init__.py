@@ -1,0 +1,22 @@
+"""Model registry: ``get_model(name)`` and ``MODELS`` (one module per family)."""
+
+from __future__ import annotations
+
+from .base import Model, Parameter
+from .ngi import GeneralizedInteractions
+from .nsi import VectorNSI
+from .sm import StandardModel
+
+MODELS: dict[str, type[Model]] = {"sm": StandardModel, "nsi": VectorNSI, "ngi": GeneralizedInteractions}
+
+
+def get_model(name: str | None) -> Model:
+    """Model by name (``None`` -> ``sm``); unknown names list the valid ones."""
+    key = "sm" if name is None else name
+    try:
+        return MODELS[key]()
+    except KeyError:
+        raise ValueError(f"unknown model {key!r}; available models: {', '.join(MODELS)}") from None
+
+
+__all__ = ["MODELS", "Model", "Parameter", "get_model"]

@@ -1,0 +1,141 @@
+"""What a model is: named parameters and a map from parameter values to kernel terms.
+
+A model turns a batch of parameter values (each an array of shape ``(P,)``) into the
+coefficients of the precomputed kinematic kernels of an experiment (see
+:class:`cevns.prediction.BinnedCEvNS.energy_counts_from_terms`): for a vector-type model
+these are the squared weak charges Q_{iso,f}(T)^2 on the experiment's recoil grid.
+Every model has ``cevns_norm``, a free overall factor on the CEvNS signal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..couplings import FLAVOURS, NucleonCouplings, sm_couplings
+from ..form_factors import form_factor as named_form_factor
+from ..form_factors import klein_nystrand
+from ..nuclei import Isotope
+from ..prediction import BinnedCEvNS
+from ..recipes import Recipe
+from ..weak_charge import KN_A13, nucleon_form_factors
+
+Terms = dict[tuple[str, str, str], NDArray[np.float64]]
+
+#: Proton rms radii used when neutron radii are fitted with the seed 004 recipe
+#: (seed 004 sec. 4.1: R_p(Cs) = 4.824, R_p(I) = 4.766, R_p(Ar) = 3.448 fm).
+SEED004_PROTON_RADII_FM = {"Cs133": 4.824, "I127": 4.766, "Ar40": 3.448, "Ar38": 3.448, "Ar36": 3.448}
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A model parameter with its default (SM) value, unit, meaning and source."""
+
+    name: str
+    default: float
+    unit: str
+    description: str
+    source: str
+    bounds: tuple[float, float] | None = None
+
+
+CEVNS_NORM = Parameter("cevns_norm", 1.0, "", "free overall factor on the CEvNS signal", "any fit", (0.0, 10.0))
+
+
+@dataclass
+class Model:
+    """Base class: subclasses fill ``parameters`` and implement :meth:`terms_unnormalised`."""
+
+    name: str = "base"
+    description: str = ""
+    source: str = ""
+    parameters: dict[str, Parameter] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.parameters = {"cevns_norm": CEVNS_NORM, **self.parameters}
+
+    def complete(self, values: Mapping[str, NDArray[np.float64] | float], recipe: Recipe) -> dict[str, NDArray[np.float64]]:
+        """Fill defaults and broadcast every value to a common ``(P,)`` batch shape."""
+        unknown = sorted(set(values) - set(self.parameters))
+        if unknown:
+            raise ValueError(
+                f"unknown parameter(s) {', '.join(unknown)} for model {self.name!r}; "
+                f"valid: {', '.join(self.parameters)}"
+            )
+        defaults = {k: self.default(k, recipe) for k in self.parameters}
+        arrays = {k: np.atleast_1d(np.asarray(values.get(k, defaults[k]), dtype=float)) for k in self.parameters}
+        size = max(a.size for a in arrays.values())
+        return {k: np.broadcast_to(a, (size,)).astype(float) for k, a in arrays.items()}
+
+    def default(self, name: str, recipe: Recipe) -> float:
+        """Default value of a parameter under a recipe (may depend on the recipe)."""
+        return self.parameters[name].default
+
+    def terms(self, cevns: BinnedCEvNS, recipe: Recipe, values: Mapping[str, NDArray[np.float64] | float]) -> Terms:
+        """Kernel coefficients ``{(structure, isotope, flavour): (P, n_T)}`` for the batch."""
+        v = self.complete(values, recipe)
+        terms = self.terms_unnormalised(cevns, recipe, v)
+        norm = v["cevns_norm"][:, None]
+        return {k: norm * t for k, t in terms.items()}
+
+    def terms_unnormalised(self, cevns: BinnedCEvNS, recipe: Recipe, v: dict[str, NDArray[np.float64]]) -> Terms:
+        raise NotImplementedError
+
+    def describe(self) -> dict:
+        """Plain-data description for ``cevns models``."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "source": self.source,
+            "parameters": {
+                p.name: {"default": p.default, "unit": p.unit, "description": p.description, "source": p.source}
+                for p in self.parameters.values()
+            },
+        }
+
+
+def couplings_for(recipe: Recipe, sin2: NDArray[np.float64] | None = None) -> dict[str, tuple[NDArray, NDArray]]:
+    """(g_V^p, g_V^n) per flavour as ``(P, 1)`` arrays.
+
+    With ``sin2`` given: tree-level recipes use 1/2 - 2 sin^2 (seed 004 eq. 2); radiative
+    recipes shift the seed 002 eq. (12) values by -2 (sin^2 - 0.23857), keeping the
+    flavour-dependent radiative corrections.
+    """
+    base: dict[str, NucleonCouplings] = sm_couplings(recipe.couplings, recipe.sin2_theta_w)
+    out = {}
+    for f in FLAVOURS:
+        gp = np.asarray(base[f].proton, dtype=float)
+        if sin2 is not None:
+            s2 = np.asarray(sin2, dtype=float)[:, None]
+            gp = 0.5 - 2.0 * s2 if recipe.couplings == "tree" else gp - 2.0 * (s2 - recipe.sin2_theta_w)
+        out[f] = (np.broadcast_to(gp, np.shape(gp)), np.asarray(base[f].neutron, dtype=float))
+    return out
+
+
+def form_factors_for(
+    isotope: Isotope,
+    t_nr_mev: NDArray[np.float64],
+    recipe: Recipe,
+    neutron_rms_radius_fm: NDArray[np.float64] | None = None,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """(F_p, F_n) on the grid; with a batch of neutron radii, F_n has shape ``(P, n_T)``.
+
+    Fixed radii: the recipe's form factor and radii. Fitted neutron radius: the recipe's
+    parametrisation evaluated at that rms radius; for the seed 004 recipe
+    (Klein-Nystrand with R_A = 1.23 A^(1/3)) separate proton and neutron Klein-Nystrand
+    form factors from rms radii with the proton radii of seed 004 sec. 4.1.
+    """
+    if neutron_rms_radius_fm is None:
+        return nucleon_form_factors(isotope, t_nr_mev, recipe.form_factor)
+    q = np.sqrt(2.0 * isotope.mass_mev * t_nr_mev)
+    rn = np.asarray(neutron_rms_radius_fm, dtype=float)[:, None]
+    if recipe.form_factor == KN_A13:
+        fp = klein_nystrand(q, SEED004_PROTON_RADII_FM[isotope.name])
+        fn = klein_nystrand(q[None, :], rn)
+    else:
+        fp = named_form_factor(recipe.form_factor, q, isotope.proton_rms_radius_fm)
+        fn = named_form_factor(recipe.form_factor, q[None, :], rn)
+    return fp, fn

@@ -1,0 +1,54 @@
+"""Heavy-mediator vector NSI with u and d quarks, flavour preserving and changing.
+
+Weak charge for a neutrino of flavour a (seed 004 eq. 6; seed 001 eq. 3.2):
+
+    Q_aa = (g_V^p + 2 eps_aa^u + eps_aa^d) Z F_p + (g_V^n + eps_aa^u + 2 eps_aa^d) N F_n,
+    Q_ab = (2 eps_ab^u + eps_ab^d) Z F_p + (eps_ab^u + 2 eps_ab^d) N F_n   (b != a),
+
+and the rate goes with Q_aa^2 + sum_{b != a} Q_ab^2 (flavour-changing terms add
+incoherently). Antineutrinos have the same |Q|^2. Parameters ``eps_<ab>_<q>`` with
+ab in ee, mumu, emu, etau, mutau and q in u, d (eps_ab = eps_ba, real).
+"""
+
+from __future__ import annotations
+
+from ..couplings import FLAVOURS, LEPTON_FLAVOUR
+from .base import Model, Parameter, Terms, couplings_for
+
+PAIRS = ("ee", "mumu", "emu", "etau", "mutau")
+_PAIR_OF = {("e", "e"): "ee", ("mu", "mu"): "mumu", ("e", "mu"): "emu", ("mu", "e"): "emu",
+            ("e", "tau"): "etau", ("mu", "tau"): "mutau"}
+
+
+class VectorNSI(Model):
+    """The ``nsi`` model."""
+
+    def __init__(self) -> None:
+        params = {}
+        for pair in PAIRS:
+            for qk in ("u", "d"):
+                name = f"eps_{pair}_{qk}"
+                kind = "flavour-preserving" if pair in ("ee", "mumu") else "flavour-changing"
+                params[name] = Parameter(name, 0.0, "", f"{kind} vector NSI eps_{pair}^{qk}V", "seed 004 eq. (6)", (-2.0, 2.0))
+        super().__init__("nsi", "heavy-mediator vector NSI with u and d quarks", "seed 004 eqs. (5)-(6); seed 001 eq. (3.2)",
+                         params)
+
+    def terms_unnormalised(self, cevns, recipe, v) -> Terms:
+        cpl = couplings_for(recipe)
+        out: Terms = {}
+        for ik in cevns.isotopes:
+            z, n = ik.isotope.z, ik.isotope.n
+            fp, fn = ik.f_proton[None, :], ik.f_neutron[None, :]
+            for f in FLAVOURS:
+                a = LEPTON_FLAVOUR[f]
+                gp, gn = cpl[f]
+                eu, ed = v[f"eps_{a}{a}_u"][:, None], v[f"eps_{a}{a}_d"][:, None]
+                q2 = ((gp + 2 * eu + ed) * z * fp + (gn + eu + 2 * ed) * n * fn) ** 2
+                for b in ("e", "mu", "tau"):
+                    if b == a:
+                        continue
+                    pair = _PAIR_OF[(a, b)]
+                    eu, ed = v[f"eps_{pair}_u"][:, None], v[f"eps_{pair}_d"][:, None]
+                    q2 = q2 + ((2 * eu + ed) * z * fp + (eu + 2 * ed) * n * fn) ** 2
+                out[("vector", ik.isotope.name, f)] = q2
+        return out
