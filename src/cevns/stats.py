@@ -88,13 +88,13 @@ def profile_poisson(
 
     def objective(e):
         mu = mu0 + np.einsum("pk,pkb->pb", e, templates)
-        bad = np.any(mu <= 0, axis=-1)
+        bad = np.any((mu < 0) | ((mu <= 0) & (n > 0)), axis=-1)
         val = poisson_chi2(np.maximum(mu, 1e-300), n) + np.sum(e**2 * pen, axis=-1)
         return np.where(bad, np.inf, val), mu
 
     f, mu = objective(eta)
     for _ in range(max_iter):
-        ratio = n / mu
+        ratio = np.where(mu > 0, n / np.where(mu > 0, mu, 1.0), 0.0)
         grad = 2.0 * np.einsum("pkb,pb->pk", templates, 1.0 - ratio) + 2.0 * pen * eta
         hess = 2.0 * np.einsum("pkb,plb,pb->pkl", templates, templates, ratio / mu) + np.diag(2.0 * pen)[None]
         hess = hess + 1e-12 * np.eye(k_count)[None]
@@ -113,7 +113,7 @@ def profile_poisson(
             if accepted.all():
                 break
             t = np.where(accepted, t, 0.5 * t)
-        improvement = f - new_f
+        improvement = np.where(np.isfinite(f), f - new_f, 0.0)
         eta, f, mu = new_eta, new_f, new_mu
         if np.all(improvement < tol):
             break

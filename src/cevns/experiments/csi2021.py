@@ -93,15 +93,26 @@ def time_fractions(pulse, normalisation: str = "window", edges_us=TIME_EDGES_US)
     return out
 
 
-def build(recipe: Recipe, root: Path | None = None, efficiency: str = "nominal", n_nodes: int = 240) -> ExperimentSetup:
-    """Build the CsI 2021 setup for ``recipe`` (data read from ``root`` or the data dir)."""
+def build(
+    recipe: Recipe,
+    root: Path | None = None,
+    efficiency: str = "nominal",
+    n_nodes: int = 240,
+    efficiency_shift_pe: float = 0.0,
+    timing_shift_us: float = 0.0,
+) -> ExperimentSetup:
+    """Build the CsI 2021 setup for ``recipe`` (data read from ``root`` or the data dir).
+
+    ``efficiency_shift_pe`` evaluates the efficiency at PE + shift (seed 004 eq. 30,
+    alpha_7); ``timing_shift_us`` moves the proton pulse (alpha_6, sec. 3.1).
+    """
     if efficiency not in EFFICIENCY_SETS:
         raise ValueError(f"unknown efficiency set {efficiency!r}; choose {', '.join(EFFICIENCY_SETS)}")
     eff_coeffs = data_mod.load_coefficient_sets(RELEASE, "effCoefficients.txt", root)[EFFICIENCY_SETS[efficiency]]
     scint = data_mod.load_coefficient_sets(RELEASE, "scintRespCoefficients.txt", root)[0]
 
     def eff(pe: NDArray[np.float64]) -> NDArray[np.float64]:
-        return np.clip(logistic_efficiency(pe, *eff_coeffs), 0.0, None)
+        return np.clip(logistic_efficiency(pe + efficiency_shift_pe, *eff_coeffs), 0.0, None)
 
     def response(t_nr_kev: NDArray[np.float64]) -> NDArray[np.float64]:
         e_ee = np.clip(polynomial_scintillation_kev_ee(t_nr_kev, scint), 1e-6, None)
@@ -116,7 +127,7 @@ def build(recipe: Recipe, root: Path | None = None, efficiency: str = "nominal",
         build_isotope_kernel(iso, n, source, response, recipe.form_factor, t_min_kev=0.5, n_nodes=n_nodes)
         for iso, n in ((cs, n_cs), (i, n_i))
     )
-    fractions = time_fractions(source.pulse, recipe.time_normalisation)
+    fractions = time_fractions(source.pulse.shifted(timing_shift_us), recipe.time_normalisation)
     cevns = BinnedCEvNS(PE_EDGES, "PE", TIME_EDGES_US, kernels, fractions, {"release": RELEASE})
 
     observed = histogram_events(_events("dataBeamOnC.txt", root))

@@ -123,10 +123,16 @@ def build(recipe: Recipe, root: Path | None = None, n_nodes: int = 200) -> Exper
         build_isotope_kernel(iso, n, source, response, recipe.form_factor, t_min_kev=2.0, n_nodes=n_nodes)
         for (iso, _), n in zip(isos, counts, strict=True)
     )
-    fractions = time_fractions(source.pulse, recipe.time_normalisation)
+    pdfs = {k: load_pdf3d(v, root) for k, v in PDF_FILES.items()}
+    if recipe.lar_time_model == "release":
+        released_t = pdfs["cevns"].sum(axis=(0, 1))
+        fractions = {f: released_t / released_t.sum() for f in FLAVOURS}
+    elif recipe.lar_time_model == "decay-chain":
+        fractions = time_fractions(source.pulse, recipe.time_normalisation)
+    else:
+        raise ValueError(f"unknown lar_time_model {recipe.lar_time_model!r}; choose 'decay-chain' or 'release'")
     cevns = BinnedCEvNS(ENERGY_EDGES_KEV_EE, "keVee", TIME_EDGES_US, kernels, fractions, {"release": RELEASE})
 
-    pdfs = {k: load_pdf3d(v, root) for k, v in PDF_FILES.items()}
     shapes = {k: load_pdf3d(v, root) for k, v in SHAPE_FILES.items()}
     f90_given_e = pdfs["cevns"].sum(axis=2)
     norm = f90_given_e.sum(axis=1, keepdims=True)
