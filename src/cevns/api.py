@@ -21,7 +21,7 @@ from . import data as data_mod
 from .couplings import FLAVOURS, sm_couplings
 from .experiments import REFERENCE_PREDICTIONS, build_experiment, experiment_names
 from .experiments.common import ExperimentSetup
-from .recipes import RECIPES, get_recipe
+from .recipes import RECIPES, Recipe, get_recipe
 
 
 def provenance(recipe_name: str, setup: ExperimentSetup | None = None) -> dict:
@@ -39,16 +39,16 @@ def provenance(recipe_name: str, setup: ExperimentSetup | None = None) -> dict:
 
 
 @lru_cache(maxsize=32)
-def _setup_cached(experiment: str, recipe_name: str, data_dir: str) -> ExperimentSetup:
-    return build_experiment(experiment, get_recipe(recipe_name), Path(data_dir))
+def _setup_cached(experiment: str, recipe: Recipe, data_dir: str) -> ExperimentSetup:
+    return build_experiment(experiment, recipe, Path(data_dir))
 
 
-def load_setup(experiment: str, recipe: str | None = None) -> ExperimentSetup:
+def load_setup(experiment: str, recipe: str | Recipe | None = None) -> ExperimentSetup:
     """Build (once per process, cached) the setup of ``experiment`` under ``recipe``."""
     rec = get_recipe(recipe)
     if experiment not in experiment_names():
         raise ValueError(f"unknown experiment {experiment!r}; choose one of {', '.join(experiment_names())}")
-    return _setup_cached(experiment, rec.name, str(data_mod.data_dir()))
+    return _setup_cached(experiment, rec, str(data_mod.data_dir()))
 
 
 def predict(experiment: str, recipe: str | None = None) -> dict:
@@ -60,7 +60,7 @@ def predict(experiment: str, recipe: str | None = None) -> dict:
     and ``provenance``.
     """
     rec = get_recipe(recipe)
-    setup = load_setup(experiment, rec.name)
+    setup = load_setup(experiment, rec)
     q = setup.cevns.sm_weak_charges(sm_couplings(rec.couplings, rec.sin2_theta_w))
     by_flavour = setup.cevns.counts_by_flavour(q)
     total = sum(by_flavour[f] for f in FLAVOURS)
@@ -104,3 +104,119 @@ def data_check() -> dict:
 def recipes() -> dict:
     """All recipe presets with their choices and sources."""
     return {name: r.to_dict() for name, r in RECIPES.items()}
+
+
+# ------------------------------------------------------------------ inference (issue #3)
+
+
+def models() -> dict:
+    """Every model with its parameters, units and sources."""
+    from .models import MODELS
+
+    return {name: cls().describe() for name, cls in MODELS.items()}
+
+
+def _parse_values(values: dict | None) -> dict[str, float]:
+    return {k: float(v) for k, v in (values or {}).items()}
+
+
+def _analysis(experiments, recipe, model, fixed):
+    from .inference import make_analysis
+
+    exps = [experiments] if isinstance(experiments, str) else list(experiments)
+    return make_analysis(exps, recipe, model, _parse_values(fixed))
+
+
+def _fitted_summary(an, details) -> tuple[dict, dict]:
+    nuisances, fitted = {}, {}
+    for lk in an.likelihoods:
+        best = details[lk.experiment]
+        eta = best["eta"][0]
+        nus = {nu.name: float(eta[k]) for k, nu in enumerate(lk.nuisances)}
+        branch = lk.branches[int(best["branch"][0])]
+        nus.update({k: float(v) for k, v in branch.label.items()})
+        nuisances[lk.experiment] = nus
+        fitted[lk.experiment] = {k: float(v[0].sum()) for k, v in best["parts"].items()}
+    return nuisances, fitted
+
+
+def fit(experiments, recipe: str | None = None, model: str | None = None, free=None, fixed: dict | None = None) -> dict:
+    """Best fit with nuisances profiled; ``free`` model parameters minimised (iminuit)."""
+    an = _analysis(experiments, recipe, model, fixed)
+    free = list(free or [])
+    res = an.fit(free)
+    nuisances, fitted = _fitted_summary(an, res["details"])
+    n_bins = sum(int(lk.observed.size) for lk in an.likelihoods)
+    return {
+        "experiments": an.experiments,
+        "recipe": an.recipe.name,
+        "model": an.model.name,
+        "free": free,
+        "fixed": _parse_values(fixed),
+        "chi2_min": res["chi2_min"],
+        "ndof": n_bins - len(free),
+        "best_fit": res["best_fit"],
+        "errors_hesse": res["errors_hesse"],
+        "valid": res["valid"],
+        "nuisances": nuisances,
+        "cevns_fitted": {e: parts["cevns"] for e, parts in fitted.items()},
+        "components_fitted": fitted,
+        "provenance": provenance(an.recipe.name),
+    }
+
+
+def profile(experiments, param: str, values, recipe: str | None = None, model: str | None = None,
+            cls=("1sigma",), free=None, fixed: dict | None = None, dof: int = 1) -> dict:
+    """Delta-chi2 profile of one parameter over ``values``, with intervals for each CL."""
+    from .inference import intervals
+
+    an = _analysis(experiments, recipe, model, fixed)
+    prof = an.profile(param, np.asarray(values, dtype=float), list(free or []))
+    return {
+        "experiments": an.experiments,
+        "recipe": an.recipe.name,
+        "model": an.model.name,
+        "param": param,
+        "values": prof["values"].tolist(),
+        "delta_chi2": prof["delta_chi2"].tolist(),
+        "chi2_min": prof["chi2_min"],
+        "best": prof["best"],
+        "dof": dof,
+        "intervals": intervals(prof, list(cls), dof),
+        "provenance": provenance(an.recipe.name),
+    }
+
+
+def scan2d(experiments, x_param: str, x_values, y_param: str, y_values, recipe: str | None = None,
+           model: str | None = None, cls=("90%",), fixed: dict | None = None, dof: int = 2) -> dict:
+    """Delta-chi2 on a 2D grid (one batch) and contour polylines at each CL."""
+    import contourpy
+
+    from .stats import delta_chi2_threshold
+
+    an = _analysis(experiments, recipe, model, fixed)
+    an.check_params([x_param, y_param])
+    xs, ys = np.asarray(x_values, dtype=float), np.asarray(y_values, dtype=float)
+    gx, gy = np.meshgrid(xs, ys, indexing="xy")
+    chi2, _ = an.evaluate({x_param: gx.ravel(), y_param: gy.ravel()})
+    chi2 = chi2.reshape(gy.shape)
+    dchi2 = chi2 - chi2.min()
+    gen = contourpy.contour_generator(xs, ys, dchi2)
+    contours = {}
+    for cl in cls:
+        thr = delta_chi2_threshold(cl, dof)
+        contours[str(cl)] = {"delta_chi2": thr, "lines": [line.tolist() for line in gen.lines(thr)]}
+    i, j = np.unravel_index(int(np.argmin(chi2)), chi2.shape)
+    return {
+        "experiments": an.experiments,
+        "recipe": an.recipe.name,
+        "model": an.model.name,
+        "x": {"param": x_param, "values": xs.tolist()},
+        "y": {"param": y_param, "values": ys.tolist()},
+        "delta_chi2": dchi2.tolist(),
+        "chi2_min": float(chi2.min()),
+        "best": {x_param: float(xs[j]), y_param: float(ys[i])},
+        "dof": dof,
+        "contours": contours,
+        "provenance": provenance(an.recipe.name),
+    }

@@ -89,6 +89,156 @@ def predict(experiment: str, recipe: str | None, as_json: bool) -> None:
     _emit(result, as_json, human)
 
 
+def _range(text: str) -> list[float]:
+    import numpy as np
+
+    try:
+        lo, hi, n = text.split(":")
+        lo_f, hi_f, n_i = float(lo), float(hi), int(n)
+    except ValueError:
+        raise click.BadParameter(f"{text!r}: use LO:HI:N, e.g. 0.15:0.35:81") from None
+    if n_i < 2 or not hi_f > lo_f:
+        raise click.BadParameter(f"{text!r}: need HI > LO and N >= 2")
+    return np.linspace(lo_f, hi_f, n_i).tolist()
+
+
+def _split(text: str | None) -> list[str]:
+    return [t.strip() for t in text.split(",") if t.strip()] if text else []
+
+
+def _values(text: str | None) -> dict[str, float]:
+    out = {}
+    for item in _split(text):
+        if "=" not in item:
+            raise click.BadParameter(f"{item!r}: use NAME=VALUE")
+        k, v = item.split("=", 1)
+        try:
+            out[k.strip()] = float(v)
+        except ValueError:
+            raise click.BadParameter(f"{item!r}: {v!r} is not a number") from None
+    return out
+
+
+_common = [
+    click.option("--experiments", "-e", required=True, help="Comma-separated: csi-2017, csi-2021, lar-2020."),
+    click.option("--recipe", "-r", default=None, help="Recipe name or .toml/.yaml file (default atzori2022)."),
+    click.option("--model", "-m", default=None, help="Model (sm, nsi, ngi; `cevns models` lists them)."),
+    click.option("--fix", "fixed", default=None, help="Fixed model parameters, NAME=VALUE,..."),
+    click.option("--json", "as_json", is_flag=True, help="Print JSON."),
+]
+
+
+def common_options(f):
+    for opt in reversed(_common):
+        f = opt(f)
+    return f
+
+
+def _run(fn, *args, **kwargs):
+    try:
+        return fn(*args, **kwargs)
+    except (DataError, ValueError) as exc:
+        _fail(str(exc))
+
+
+@main.command()
+@common_options
+@click.option("--free", default=None, help="Free model parameters, comma-separated (e.g. cevns_norm,sin2_theta_w).")
+@click.option("--plot", "plot_file", default=None, help="Write spectra with data and fitted components to FILE.")
+def fit(experiments, recipe, model, fixed, as_json, free, plot_file) -> None:
+    """Best fit with all recipe nuisances profiled."""
+    exps = _split(experiments)
+    result = _run(api.fit, exps, recipe, model, _split(free), _values(fixed))
+    if plot_file:
+        from .inference import make_analysis
+        from .plotting import plot_fit_spectra
+
+        an = _run(make_analysis, exps, recipe, model, _values(fixed))
+        plot_fit_spectra(result, plot_file, an)
+
+    def human(r: dict) -> None:
+        click.echo(f"{', '.join(r['experiments'])}: model {r['model']}, recipe {r['recipe']}")
+        click.echo(f"  chi2_min = {r['chi2_min']:.3f}  (ndof {r['ndof']})")
+        for k, v in r["best_fit"].items():
+            click.echo(f"  {k} = {v:.5g} +- {r['errors_hesse'].get(k, float('nan')):.2g}")
+        for e, c in r["components_fitted"].items():
+            click.echo(f"  {e}: " + ", ".join(f"{k} {v:.1f}" for k, v in c.items()))
+
+    _emit(result, as_json, human)
+
+
+@main.command()
+@common_options
+@click.option("--param", "-p", required=True, help="Parameter to profile.")
+@click.option("--range", "grid", required=True, help="LO:HI:N grid of the parameter.")
+@click.option("--cl", default="1sigma", show_default=True, help="Comma-separated CLs: 1sigma, 2sigma, 90%, 0.95, ...")
+@click.option("--free", default=None, help="Other model parameters to minimise at each point.")
+@click.option("--dof", default=1, show_default=True, type=click.IntRange(1, 2), help="Degrees of freedom of the CL conversion.")
+@click.option("--plot", "plot_file", default=None, help="Write the Delta-chi2 profile to FILE (png/pdf).")
+def profile(experiments, recipe, model, fixed, as_json, param, grid, cl, free, dof, plot_file) -> None:
+    """Delta-chi2 profile of one parameter and its intervals (several where disjoint)."""
+    result = _run(api.profile, _split(experiments), param, _range(grid), recipe, model, _split(cl), _split(free),
+                  _values(fixed), dof)
+    if plot_file:
+        from .plotting import plot_profile
+
+        plot_profile(result, plot_file)
+
+    def human(r: dict) -> None:
+        click.echo(f"{r['param']}: best {r['best']:.5g}  ({', '.join(r['experiments'])}, {r['model']}, {r['recipe']})")
+        for c, ivs in r["intervals"].items():
+            txt = " U ".join(f"[{lo:.4g}, {hi:.4g}]" for lo, hi in ivs) or "(none on the grid)"
+            click.echo(f"  {c:>7s}: {txt}")
+
+    _emit(result, as_json, human)
+
+
+@main.command()
+@common_options
+@click.option("--x", "x_spec", required=True, help="PARAM:LO:HI:N for the x axis.")
+@click.option("--y", "y_spec", required=True, help="PARAM:LO:HI:N for the y axis.")
+@click.option("--cl", default="90%", show_default=True, help="Comma-separated CLs for the contours.")
+@click.option("--dof", default=2, show_default=True, type=click.IntRange(1, 2))
+@click.option("--plot", "plot_file", default=None, help="Write the Delta-chi2 map with contours to FILE.")
+def scan2d(experiments, recipe, model, fixed, as_json, x_spec, y_spec, cl, dof, plot_file) -> None:
+    """Delta-chi2 on a 2D grid of two parameters, with contour polylines."""
+    def spec(text):
+        name, _, rest = text.partition(":")
+        if not rest:
+            raise click.BadParameter(f"{text!r}: use PARAM:LO:HI:N")
+        return name, _range(rest)
+
+    (xp, xv), (yp, yv) = spec(x_spec), spec(y_spec)
+    result = _run(api.scan2d, _split(experiments), xp, xv, yp, yv, recipe, model, _split(cl), _values(fixed), dof)
+    if plot_file:
+        from .plotting import plot_contours
+
+        plot_contours(result, plot_file)
+
+    def human(r: dict) -> None:
+        click.echo(f"best: {r['best']}  chi2_min {r['chi2_min']:.3f}")
+        for c, v in r["contours"].items():
+            click.echo(f"  {c}: {len(v['lines'])} contour line(s) at Delta-chi2 = {v['delta_chi2']:.3f}")
+
+    _emit(result, as_json, human)
+
+
+@main.command("models")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def models_cmd(as_json: bool) -> None:
+    """List the models, their parameters and sources."""
+    result = api.models()
+
+    def human(r: dict) -> None:
+        for name, m in r.items():
+            click.echo(f"{name}: {m['description']}  [{m['source']}]")
+            for p, info in m["parameters"].items():
+                unit = f" [{info['unit']}]" if info["unit"] else ""
+                click.echo(f"    {p}{unit}: {info['description']} ({info['source']})")
+
+    _emit(result, as_json, human)
+
+
 @main.command("recipes")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def recipes_cmd(as_json: bool) -> None:

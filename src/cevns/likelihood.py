@@ -291,18 +291,19 @@ LIKELIHOOD_RECIPES = {
 
 def build_likelihood(experiment: str, recipe: Recipe, root=None, setup: ExperimentSetup | None = None) -> ExperimentLikelihood:
     """The likelihood of ``experiment`` as ``recipe`` defines it."""
-    supported = LIKELIHOOD_RECIPES.get(recipe.name, set())
+    kind = recipe.likelihood_name
+    supported = LIKELIHOOD_RECIPES.get(kind, set())
     if experiment not in supported:
         avail = "; ".join(f"{r}: {', '.join(sorted(e))}" for r, e in LIKELIHOOD_RECIPES.items())
         raise ValueError(f"recipe {recipe.name!r} defines no likelihood for {experiment!r}; available: {avail}")
     setup = setup or build_experiment(experiment, recipe, root)
     if experiment == "csi-2021":
-        if recipe.name == "deromeri2023":
+        if kind == "deromeri2023":
             return csi2021_deromeri2023(recipe, setup, root)
         return csi2021_atzori2022(recipe, setup)
-    if recipe.name == "banerjee2021":
+    if kind == "banerjee2021":
         return lar_poisson_3d(recipe, setup)
-    if recipe.name == "deromeri2023":
+    if kind == "deromeri2023":
         return lar_gaussian(recipe, setup, {"cevns": 0.13, "ss": 0.0079, "brn_prompt": 0.32, "brn_delayed": 1.0},
                             "seed 004 eq. (39)")
     return lar_gaussian(recipe, setup, {"cevns": 0.13, "ss": 0.0079, "brn_prompt": 0.32, "brn_delayed": 1.0},

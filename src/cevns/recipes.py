@@ -50,6 +50,8 @@ class Recipe:
         decay-chain model (prompt nu_mu only at low recoil energy, as physics has it);
         ``release`` uses the time projection of the released CEvNS PDF for every flavour
         and energy bin, the factorised form of COHERENT's own PDF (used by seed 000).
+    likelihood: which published chi2 structure to use (a preset name); empty means the
+        recipe's own name (user recipes inherit their base's).
     """
 
     name: str
@@ -64,6 +66,12 @@ class Recipe:
     background_time_efficiency: bool = True
     time_normalisation: str = "window"
     lar_time_model: str = "decay-chain"
+    likelihood: str = ""
+
+    @property
+    def likelihood_name(self) -> str:
+        """Name of the likelihood structure (preset) this recipe uses."""
+        return self.likelihood or self.name
 
     def to_dict(self) -> dict:
         """Plain-data form for JSON output and provenance."""
@@ -108,10 +116,104 @@ RECIPES: dict[str, Recipe] = {
 DEFAULT_RECIPE = "atzori2022"
 
 
-def get_recipe(name: str | None) -> Recipe:
-    """Recipe by name (``None`` gives the default, ``atzori2022``)."""
+def get_recipe(name: str | Recipe | None) -> Recipe:
+    """Recipe by preset name, or loaded from a ``.toml``/``.yaml`` file path (``None``: ``atzori2022``)."""
+    if isinstance(name, Recipe):
+        return name
     key = DEFAULT_RECIPE if name is None else name
-    try:
+    if key in RECIPES:
         return RECIPES[key]
-    except KeyError:
-        raise ValueError(f"unknown recipe {key!r}; available recipes: {', '.join(RECIPES)}") from None
+    if key.endswith((".toml", ".yaml", ".yml")):
+        return load_recipe_file(key)
+    raise ValueError(
+        f"unknown recipe {key!r}; available recipes: {', '.join(RECIPES)} (or a .toml/.yaml recipe file)"
+    )
+
+
+class RecipeFileError(ValueError):
+    """A user recipe file has an unknown key or a value of the wrong type."""
+
+
+_FIELD_TYPES = {
+    "name": str, "description": str, "source": str, "form_factor": str, "radii": str, "couplings": str,
+    "sin2_theta_w": float, "natural_argon": bool, "csi2017_response": str, "background_time_efficiency": bool,
+    "time_normalisation": str, "lar_time_model": str, "likelihood": str,
+}
+_CHOICES = {
+    "form_factor": ("helm", "klein-nystrand", "symmetrized-fermi", "klein-nystrand-a13"),
+    "radii": ("atzori2022", "cadeddu2021"),
+    "couplings": ("radiative", "tree"),
+    "csi2017_response": ("banerjee2021",),
+    "time_normalisation": ("window", "physical"),
+    "lar_time_model": ("decay-chain", "release"),
+}
+
+
+def _line_of(text: str, key: str) -> int | None:
+    for i, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if stripped.startswith(key) and stripped[len(key):].lstrip()[:1] in ("=", ":"):
+            return i
+    return None
+
+
+def load_recipe_file(path: str) -> Recipe:
+    """Load a user recipe from TOML or YAML.
+
+    The file sets any :class:`Recipe` field plus ``base`` (a preset to start from,
+    default ``atzori2022``) and must set ``name``. Example (TOML)::
+
+        name = "my-csi"
+        base = "deromeri2023"
+        form_factor = "helm"
+        time_normalisation = "physical"
+
+    Unknown keys, wrong types and invalid choices raise :class:`RecipeFileError` naming
+    the key and its line.
+    """
+    from pathlib import Path
+
+    p = Path(path)
+    if not p.is_file():
+        raise RecipeFileError(f"recipe file {path} not found")
+    text = p.read_text(encoding="utf-8")
+    try:
+        if p.suffix == ".toml":
+            import tomllib
+
+            raw = tomllib.loads(text)
+        else:
+            import yaml
+
+            raw = yaml.safe_load(text) or {}
+    except Exception as exc:  # parser errors carry their own line numbers
+        raise RecipeFileError(f"{path}: cannot parse: {exc}") from None
+    if not isinstance(raw, dict):
+        raise RecipeFileError(f"{path}: expected a table of key = value pairs")
+    base_name = raw.pop("base", DEFAULT_RECIPE)
+    if base_name not in RECIPES:
+        raise RecipeFileError(f"{path}, line {_line_of(text, 'base')}: unknown base recipe {base_name!r}; "
+                              f"choose one of {', '.join(RECIPES)}")
+    base = RECIPES[base_name]
+    changes = {}
+    for key, value in raw.items():
+        line = _line_of(text, key)
+        where = f"{path}, line {line}" if line else path
+        if key not in _FIELD_TYPES:
+            raise RecipeFileError(f"{where}: unknown key {key!r}; valid keys: base, {', '.join(_FIELD_TYPES)}")
+        typ = _FIELD_TYPES[key]
+        if typ is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, typ) or (typ is not bool and isinstance(value, bool)):
+            raise RecipeFileError(f"{where}: {key} must be of type {typ.__name__}, got {value!r}")
+        if key in _CHOICES and value not in _CHOICES[key]:
+            raise RecipeFileError(f"{where}: {key} = {value!r} is not one of {', '.join(_CHOICES[key])}")
+        changes[key] = value
+    if "name" not in changes:
+        raise RecipeFileError(f"{path}: a recipe file must set name")
+    if changes["name"] in RECIPES:
+        raise RecipeFileError(f"{path}: name {changes['name']!r} is a preset; choose another name")
+    changes.setdefault("likelihood", base.likelihood_name)
+    changes.setdefault("description", f"user recipe from {p.name} (based on {base_name})")
+    changes.setdefault("source", f"{p} (base: {base.source})")
+    return replace(base, **changes)

@@ -96,7 +96,8 @@ def profile_poisson(
     for _ in range(max_iter):
         ratio = np.where(mu > 0, n / np.where(mu > 0, mu, 1.0), 0.0)
         grad = 2.0 * np.einsum("pkb,pb->pk", templates, 1.0 - ratio) + 2.0 * pen * eta
-        hess = 2.0 * np.einsum("pkb,plb,pb->pkl", templates, templates, ratio / mu) + np.diag(2.0 * pen)[None]
+        hess = 2.0 * np.einsum("pkb,plb,pb->pkl", templates, templates,
+                                np.where(mu > 0, ratio / np.where(mu > 0, mu, 1.0), 0.0)) + np.diag(2.0 * pen)[None]
         hess = hess + 1e-12 * np.eye(k_count)[None]
         step = -np.linalg.solve(hess, grad[..., None])[..., 0]
         t = np.ones(p_count)
