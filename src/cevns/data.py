@@ -123,15 +123,20 @@ def check_release(release: str, root: Path | None = None) -> list[FileStatus]:
     return out
 
 
-def load_table(release: str, name: str, ncols: int, root: Path | None = None, delimiter: str | None = None) -> NDArray[np.float64]:
+def load_table(
+    release: str, name: str, ncols: int, root: Path | None = None, delimiter: str | None = None, header_lines: int = 0
+) -> NDArray[np.float64]:
     """Parse a verified numeric table of exactly ``ncols`` columns (``#`` comments skipped).
 
-    A malformed line raises :class:`DataError` naming file and line number.
+    ``header_lines`` leading lines (column titles without ``#``) are skipped. A
+    malformed line raises :class:`DataError` naming file and line number.
     """
     path = release_file(release, name, root)
     rows: list[list[float]] = []
     with open(path, encoding="utf-8", errors="replace") as fh:
         for lineno, raw in enumerate(fh, start=1):
+            if lineno <= header_lines:
+                continue
             line = raw.split("#", 1)[0].strip()
             if not line:
                 continue

@@ -19,6 +19,7 @@ Recipes (seed equations in each builder's docstring):
 * ``deromeri2023``: CsI 2021 eqs. (36), (38) with alpha_0..alpha_3, alpha_6, alpha_7; LAr eq. (39).
 * ``banerjee2021``: LAr 3D (E x F90 x t) Poisson likelihood of eqs. (23)-(24), profiled,
   with the priors of eq. (25) ("refit" of seed 000 Table I).
+* ``cadeddu2021``: CsI 2017 eq. (4.1) and LAr eqs. (4.2)-(4.7) of seed 001, energy only.
 """
 
 from __future__ import annotations
@@ -280,12 +281,141 @@ def lar_poisson_3d(recipe: Recipe, setup: ExperimentSetup, free_cevns: bool = Fa
                                 description="seed 000 eqs. (23)-(25)", setup=setup)
 
 
+# ----------------------------------------------------------------------------- cadeddu2021
+
+#: grid of the CsI 2017 quenching-factor normalisation eta (seed 001 eq. 4.1, sigma 5.1 %)
+CADEDDU_QF_SCALES = tuple(np.round(np.linspace(0.85, 1.15, 13), 4))
+CADEDDU_ENERGY_BINS = slice(3, 15)  # bins i = 4..15 (1-based) = 6-30 PE
+
+
+def csi2017_cadeddu2021(recipe: Recipe, setup: ExperimentSetup, root=None) -> ExperimentLikelihood:
+    """Seed 001 eq. (4.1): Gaussian chi2 over the 2-PE energy bins 4-15 (6-30 PE), time summed;
+    N_exp = beam-on coincidence minus anti-coincidence, sigma_i^2 = C + AC (statistical),
+    B_i = prompt neutrons; alpha_c (signal, 0.112) and beta_c (background, 0.25) profiled;
+    the quenching normalisation eta (0.051) scales the light yield and is profiled on a
+    grid (0.85-1.15). Light yield and acceptance are those of the CsI 2017 preset (1.17
+    PE/keVnr, seed 000 eq. 4), not the Chicago-3 quenching of seed 001 (docs/likelihoods.md)."""
+    from .experiments import csi2017 as csi2017_mod
+
+    sel = CADEDDU_ENERGY_BINS
+    c = setup.observed.sum(axis=1)[sel]
+    ac = setup.backgrounds["ss"].counts.sum(axis=1)[sel]
+    brn = setup.backgrounds["brn"].counts.sum(axis=1)[sel]
+
+    def expand(counts):  # (P, 25, 24) -> (P, 12)
+        return counts.sum(axis=2)[:, sel]
+
+    branches = []
+    for eta in CADEDDU_QF_SCALES:
+        st = setup if eta == 1.0 else csi2017_mod.build(recipe, root, light_yield_scale=float(eta))
+        branches.append(Branch({"eta_qf": float(eta)}, st.cevns, {"brn": brn}, penalty=((eta - 1.0) / 0.051) ** 2))
+    branches.sort(key=lambda b: b.label["eta_qf"] != 1.0)
+    nus = [Nuisance("alpha_c", "cevns", 0.112), Nuisance("beta_c", "brn", 0.25)]
+    return ExperimentLikelihood("csi-2017", recipe.name, "gaussian", c - ac, branches, nus, expand,
+                                sigma2=np.maximum(c + ac, 1.0), description="seed 001 eq. (4.1)", setup=setup)
+
+
+def lar_energy_cadeddu2021(recipe: Recipe, setup: ExperimentSetup, root=None) -> ExperimentLikelihood:
+    """Seed 001 eqs. (4.2)-(4.7): Gaussian chi2 over the 12 energy bins (time and F90 summed) of
+    the steady-state-subtracted data of ``energydata1d.txt``; sigma_i^2 = stat^2 +
+    (0.017 (B_PBRN + B_LBRN))^2; CEvNS (13.4 %), prompt BRN (32 %), late BRN (100 %)
+    normalisations profiled; backgrounds from the released BRN PDFs."""
+    from . import data as data_mod
+
+    e1d = data_mod.load_table("lar-2020", "energydata1d.txt", 8, root, header_lines=1)
+    bp = setup.notes["backgrounds_3d"]["brn_prompt"].sum(axis=(1, 2))
+    bl = setup.notes["backgrounds_3d"]["brn_delayed"].sum(axis=(1, 2))
+    sigma2 = e1d[:, 2] ** 2 + (0.017 * (bp + bl)) ** 2
+
+    def expand(counts):  # (P, 12, 10) -> (P, 12)
+        return counts.sum(axis=2)
+
+    nus = [Nuisance("eta_cevns", "cevns", 0.134), Nuisance("eta_pbrn", "brn_prompt", 0.32),
+           Nuisance("eta_lbrn", "brn_delayed", 1.0)]
+    return ExperimentLikelihood("lar-2020", recipe.name, "gaussian", e1d[:, 1],
+                                [Branch({}, setup.cevns, {"brn_prompt": bp, "brn_delayed": bl})], nus, expand,
+                                sigma2=sigma2, description="seed 001 eqs. (4.2)-(4.7)", setup=setup)
+
+
+# ----------------------------------------------------------------------------- banerjee2021
+
+
+class MarginalisedPoissonLikelihood(ExperimentLikelihood):
+    """Seed 000 eqs. (21)-(22): per bin, the Poisson probability of the beam-on count
+    marginalised over a Gaussian signal uncertainty alpha (sigma 0.28, Gauss-Hermite) and
+    over the background mean N_BG constrained by the anti-coincidence count (flat prior,
+    integrated in closed form):
+
+        int_0^inf db Pois(n; s + b) Pois(m; b)
+            = sum_{j<=n} e^-s s^(n-j)/(n-j)! * (j+m)! / (j! m! 2^(j+m+1)).
+
+    chi2 = -2 sum_bins ln L_bin. No profiled nuisances; ``profile`` returns empty ones.
+    """
+
+    def profile(self, terms):
+        from scipy.special import gammaln
+
+        s_all = self.signal(terms)  # (P, B)
+        n = self.observed
+        m = self.extra["background_counts"]
+        sigma = self.extra["sigma_alpha"]
+        x, w = np.polynomial.hermite_e.hermegauss(24)
+        w = w / w.sum()
+        alpha = np.clip(sigma * x, -0.999, None)
+        j_max = int(n.max())
+        j = np.arange(j_max + 1)
+        valid = j[None, :] <= n[:, None]  # (B, J)
+        nj = np.where(valid, n[:, None] - j[None, :], 0)
+        log_bg = gammaln(j[None, :] + m[:, None] + 1) - gammaln(j[None, :] + 1) - gammaln(m[:, None] + 1) \
+            - (j[None, :] + m[:, None] + 1) * np.log(2.0)
+        log_bg = log_bg - gammaln(nj + 1)
+        chi2 = np.zeros(s_all.shape[0])
+        for p_idx in range(s_all.shape[0]):
+            sp = np.maximum(s_all[p_idx][None, :] * (1.0 + alpha[:, None]), 1e-300)  # (A, B)
+            terms_ = -sp[:, :, None] + nj[None, :, :] * np.log(sp)[:, :, None] + log_bg[None, :, :]
+            terms_ = np.where(valid[None], terms_, -np.inf)
+            lmax = terms_.max(axis=2, keepdims=True)
+            log_l = lmax[..., 0] + np.log(np.exp(terms_ - lmax).sum(axis=2))  # (A, B)
+            amax = log_l.max(axis=0)
+            log_bin = amax + np.log(np.sum(w[:, None] * np.exp(log_l - amax[None]), axis=0))
+            chi2[p_idx] = -2.0 * log_bin.sum()
+        best = {"eta": np.zeros((len(chi2), 0)), "branch": np.zeros(len(chi2), dtype=int), "signal": s_all,
+                "parts": {"cevns": s_all}}
+        return chi2, best
+
+
+def csi2017_banerjee2021(recipe: Recipe, setup: ExperimentSetup) -> ExperimentLikelihood:
+    """Seed 000 eq. (21): CsI 2017 energy x time (2-PE x 0.5-us release bins), beam-on
+    coincidence counts against CEvNS + background, the background mean constrained by the
+    anti-coincidence counts and marginalised with them, sigma_alpha = 0.28."""
+    lk = MarginalisedPoissonLikelihood(
+        "csi-2017", recipe.name, "marginalised-poisson", setup.observed.ravel(),
+        [Branch({}, setup.cevns, {})], [], _flatten_2d, description="seed 000 eqs. (21)-(22)", setup=setup,
+    )
+    lk.extra = {"background_counts": setup.backgrounds["ss"].counts.ravel(), "sigma_alpha": 0.28}
+    return lk
+
+
+def csi2021_total_count_banerjee2021(recipe: Recipe, setup: ExperimentSetup) -> ExperimentLikelihood:
+    """Seed 000 eqs. (6)-(7): total-count chi2 for the CsI 2021 ("2020") data, N_obs = 306,
+    sigma_obs^2 = 20^2 + 38^2 + 4^2 + 2^2, normalisation nuisance sigma 0.13."""
+    def expand(counts):
+        return counts.sum(axis=(1, 2))[:, None]
+
+    return ExperimentLikelihood(
+        "csi-2021", recipe.name, "gaussian", np.array([306.0]), [Branch({}, setup.cevns, {})],
+        [Nuisance("alpha", "cevns", 0.13)], expand, sigma2=np.array([20.0**2 + 38.0**2 + 4.0**2 + 2.0**2]),
+        description="seed 000 eqs. (6)-(7)", setup=setup,
+    )
+
+
 # ----------------------------------------------------------------------------- registry
 
 LIKELIHOOD_RECIPES = {
     "atzori2022": {"csi-2021", "lar-2020"},
     "deromeri2023": {"csi-2021", "lar-2020"},
-    "banerjee2021": {"lar-2020"},
+    "banerjee2021": {"csi-2017", "csi-2021", "lar-2020"},
+    "cadeddu2021": {"csi-2017", "lar-2020"},
 }
 
 
@@ -297,6 +427,14 @@ def build_likelihood(experiment: str, recipe: Recipe, root=None, setup: Experime
         avail = "; ".join(f"{r}: {', '.join(sorted(e))}" for r, e in LIKELIHOOD_RECIPES.items())
         raise ValueError(f"recipe {recipe.name!r} defines no likelihood for {experiment!r}; available: {avail}")
     setup = setup or build_experiment(experiment, recipe, root)
+    if kind == "cadeddu2021":
+        if experiment == "csi-2017":
+            return csi2017_cadeddu2021(recipe, setup, root)
+        return lar_energy_cadeddu2021(recipe, setup, root)
+    if kind == "banerjee2021" and experiment == "csi-2017":
+        return csi2017_banerjee2021(recipe, setup)
+    if kind == "banerjee2021" and experiment == "csi-2021":
+        return csi2021_total_count_banerjee2021(recipe, setup)
     if experiment == "csi-2021":
         if kind == "deromeri2023":
             return csi2021_deromeri2023(recipe, setup, root)

@@ -53,10 +53,10 @@ def acceptance(pe: NDArray[np.float64], a: float = 0.6655, k: float = 0.4942, x0
     return np.where(x >= threshold_pe, a / (1.0 + np.exp(-k * (x - x0))), 0.0)
 
 
-def _binwise_grid(nodes_per_bin: int = 8) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def _binwise_grid(nodes_per_bin: int = 8, pe_per_kev: float = PE_PER_KEV_NR) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Gauss-Legendre nodes in T [keVnr] aligned with the PE bins (PE = 1.17 T is exact)."""
     x, w = np.polynomial.legendre.leggauss(nodes_per_bin)
-    t_edges = PE_EDGES / PE_PER_KEV_NR
+    t_edges = PE_EDGES / pe_per_kev
     lo, hi = t_edges[:-1, None], t_edges[1:, None]
     t = (0.5 * (hi - lo) * x[None, :] + 0.5 * (hi + lo)).ravel()
     wt = (0.5 * (hi - lo) * w[None, :]).ravel()
@@ -73,15 +73,20 @@ def _grid_table(name: str, root: Path | None) -> NDArray[np.float64]:
     return out
 
 
-def build(recipe: Recipe, root: Path | None = None, nodes_per_bin: int = 8) -> ExperimentSetup:
-    """Build the CsI 2017 setup (25 PE x 24 time bins) for ``recipe``."""
+def build(recipe: Recipe, root: Path | None = None, nodes_per_bin: int = 8, light_yield_scale: float = 1.0) -> ExperimentSetup:
+    """Build the CsI 2017 setup (25 PE x 24 time bins) for ``recipe``.
+
+    ``light_yield_scale`` multiplies the 1.17 PE/keVnr (the quenching-factor nuisance eta
+    of seed 001 eq. 4.1).
+    """
     if recipe.csi2017_response != "banerjee2021":
         raise ValueError(f"unknown CsI 2017 response {recipe.csi2017_response!r}; available: banerjee2021")
-    t_grid, w_grid = _binwise_grid(nodes_per_bin)
+    pe_per_kev = PE_PER_KEV_NR * light_yield_scale
+    t_grid, w_grid = _binwise_grid(nodes_per_bin, pe_per_kev)
     bin_of_node = np.repeat(np.arange(len(PE_EDGES) - 1), nodes_per_bin)
 
     def response(t_nr_kev: NDArray[np.float64]) -> NDArray[np.float64]:
-        pe = PE_PER_KEV_NR * t_nr_kev
+        pe = pe_per_kev * t_nr_kev
         r = np.zeros((len(t_nr_kev), len(PE_EDGES) - 1))
         r[np.arange(len(t_nr_kev)), bin_of_node] = acceptance(pe)
         return r
