@@ -119,6 +119,9 @@ class Analysis:
 
                 m = Minuit(fcn, *start, name=list(free))
                 m.errordef = Minuit.LEAST_SQUARES
+                for p in free:
+                    if self.model.parameters[p].bounds is not None:
+                        m.limits[p] = self.model.parameters[p].bounds
                 m.migrad()
                 chi2[i] = m.fval
                 start = [float(m.values[p]) for p in free]

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
 
+import numpy as np
+
 from .constants import SIN2_THETA_W_LOW_ENERGY
 
 
@@ -120,7 +122,7 @@ def get_recipe(name: str | Recipe | None) -> Recipe:
     """Recipe by preset name, or loaded from a ``.toml``/``.yaml`` file path (``None``: ``atzori2022``)."""
     if isinstance(name, Recipe):
         return name
-    key = DEFAULT_RECIPE if name is None else name
+    key = DEFAULT_RECIPE if name is None else str(name)
     if key in RECIPES:
         return RECIPES[key]
     if key.endswith((".toml", ".yaml", ".yml")):
@@ -186,12 +188,14 @@ def load_recipe_file(path: str) -> Recipe:
             import yaml
 
             raw = yaml.safe_load(text) or {}
+    except ImportError:
+        raise RecipeFileError(f"{path}: reading YAML recipes needs PyYAML (pip install pyyaml)") from None
     except Exception as exc:  # parser errors carry their own line numbers
         raise RecipeFileError(f"{path}: cannot parse: {exc}") from None
     if not isinstance(raw, dict):
         raise RecipeFileError(f"{path}: expected a table of key = value pairs")
     base_name = raw.pop("base", DEFAULT_RECIPE)
-    if base_name not in RECIPES:
+    if not isinstance(base_name, str) or base_name not in RECIPES:
         raise RecipeFileError(f"{path}, line {_line_of(text, 'base')}: unknown base recipe {base_name!r}; "
                               f"choose one of {', '.join(RECIPES)}")
     base = RECIPES[base_name]
@@ -206,6 +210,12 @@ def load_recipe_file(path: str) -> Recipe:
             value = float(value)
         if not isinstance(value, typ) or (typ is not bool and isinstance(value, bool)):
             raise RecipeFileError(f"{where}: {key} must be of type {typ.__name__}, got {value!r}")
+        if key == "likelihood" and value not in RECIPES:
+            raise RecipeFileError(f"{where}: likelihood = {value!r} is not one of {', '.join(RECIPES)}")
+        if key == "name" and not value.strip():
+            raise RecipeFileError(f"{where}: name must not be empty")
+        if typ is float and not np.isfinite(value):
+            raise RecipeFileError(f"{where}: {key} must be a finite number")
         if key in _CHOICES and value not in _CHOICES[key]:
             raise RecipeFileError(f"{where}: {key} = {value!r} is not one of {', '.join(_CHOICES[key])}")
         changes[key] = value

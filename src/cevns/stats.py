@@ -99,6 +99,13 @@ def profile_poisson(
         hess = 2.0 * np.einsum("pkb,plb,pb->pkl", templates, templates,
                                 np.where(mu > 0, ratio / np.where(mu > 0, mu, 1.0), 0.0)) + np.diag(2.0 * pen)[None]
         hess = hess + 1e-12 * np.eye(k_count)[None]
+        # projected Newton: nuisances sitting on their lower bound with the gradient
+        # pushing further down are held fixed and the step is solved in the others
+        active = (eta <= lower[None, :] + 1e-12) & (grad > 0)
+        eye = np.eye(k_count)[None]
+        both = active[:, :, None] | active[:, None, :]
+        hess = np.where(both, eye, hess)
+        grad = np.where(active, 0.0, grad)
         step = -np.linalg.solve(hess, grad[..., None])[..., 0]
         t = np.ones(p_count)
         accepted = np.zeros(p_count, dtype=bool)
@@ -132,7 +139,10 @@ def cl_probability(cl: str | float) -> float:
     else:
         m = _SIGMA_RE.match(cl)
         if m:
-            return float(erf(float(m.group(1)) / math.sqrt(2.0)))
+            n_sigma = float(m.group(1))
+            if n_sigma <= 0:
+                raise ValueError(f"confidence level {cl!r} must be a positive number of sigma")
+            return float(erf(n_sigma / math.sqrt(2.0)))
         m = _PERCENT_RE.match(cl)
         try:
             p = float(m.group(1)) / 100.0 if m else float(cl)
