@@ -10,6 +10,7 @@ Example
 
 from __future__ import annotations
 
+import json
 import platform
 from functools import lru_cache
 from pathlib import Path
@@ -220,3 +221,118 @@ def scan2d(experiments, x_param: str, x_values, y_param: str, y_values, recipe: 
         "contours": contours,
         "provenance": provenance(an.recipe.name),
     }
+
+
+# ------------------------------------------------------------------ light mediators (issue #4)
+
+
+def _muon_band(model: str, masses) -> dict | None:
+    from .gm2 import gm2_band
+    from .models.light_mediators import MUON_CHARGE
+
+    kind = "scalar" if model == "scalar" else "vector"
+    charge = 1.0 if model == "scalar" else MUON_CHARGE.get(model, 0.0)
+    if not charge:
+        return None
+    band = gm2_band(np.asarray(masses, dtype=float), charge, kind)
+    return {"mass_mev": list(map(float, masses)), "g_low": band[:, 0].tolist(), "g_high": band[:, 1].tolist(),
+            "source": "seed 002 appendix B, Delta a_mu = (25.1 +- 5.9)e-10, 2 sigma"}
+
+
+def limits(model: str, experiments, recipe: str | None = "atzori2022", cl="2sigma", dof: int = 1,
+           masses=None, couplings=None, fixed: dict | None = None, progress=None) -> dict:
+    """Exclusion boundary and low/high-mass coupling limits of a light-mediator model.
+
+    A (mass, coupling) grid (default 60 x 80, log-spaced, 0.1 MeV - 10 GeV, 1e-7 - 1) is
+    scanned with every nuisance profiled; Delta-chi2 is relative to the global minimum;
+    per-mass allowed intervals are refined by bisection (strips included). ``low_mass``
+    is the bound on g at 0.01 MeV and ``high_mass`` the bound on g/M at 100 GeV, each the
+    smallest excluded coupling going up from zero.
+    """
+    from .scan import HIGH_MASS_MEV, LOW_MASS_MEV, column_crossings, coupling_limit, scan_grid
+    from .stats import delta_chi2_threshold
+
+    an = _analysis(experiments, recipe, model, fixed)
+    an.check_params(["m_med_mev", "g"])
+    masses = np.geomspace(0.1, 1e4, 60) if masses is None else np.asarray(masses, dtype=float)
+    couplings = np.geomspace(1e-7, 1.0, 80) if couplings is None else np.asarray(couplings, dtype=float)
+    thr = delta_chi2_threshold(cl, dof)
+    res = scan_grid(an, masses, couplings, progress=progress)
+    cross = column_crossings(an, res, thr)
+    chi2_min = cross["chi2_min"]
+    lim = coupling_limit(an, np.array([LOW_MASS_MEV, HIGH_MASS_MEV]), thr, chi2_min)
+    boundary = []
+    for col in cross["columns"]:
+        first = col["allowed"][0] if col["allowed"] else None
+        if first is not None and first[0] <= couplings[0] * 1.0000001:
+            boundary.append([col["mass_mev"], first[1]])
+    return {
+        "model": an.model.name,
+        "experiments": an.experiments,
+        "recipe": an.recipe.name,
+        "cl": str(cl),
+        "dof": dof,
+        "delta_chi2_threshold": thr,
+        "chi2_min": chi2_min,
+        "chi2_sm": res.chi2_sm,
+        "low_mass": {"mass_mev": LOW_MASS_MEV, "g": float(lim[0])},
+        "high_mass": {"mass_mev": HIGH_MASS_MEV, "g_over_m_per_gev": float(lim[1] / (HIGH_MASS_MEV / 1000.0))},
+        "boundary": boundary,
+        "allowed_intervals": cross["columns"],
+        "gm2_band": _muon_band(an.model.name, masses),
+        "provenance": provenance(an.recipe.name),
+    }
+
+
+def scan(model: str, experiments, masses, couplings, out: str, recipe: str | None = "atzori2022",
+         fixed: dict | None = None, checkpoint: str | None = None, progress=None, cl="2sigma", dof: int = 1) -> dict:
+    """Full (mass, coupling) grid to ``out`` (.csv or .parquet) with a JSON provenance sidecar.
+
+    Columns: mass_mev, g, chi2, delta_chi2, excluded, then every profiled nuisance
+    (``<experiment>:<name>``). A checkpoint (default ``out + '.partial.npz'``) lets an
+    interrupted scan resume; files are written atomically.
+    """
+    import io
+    from pathlib import Path
+
+    from .scan import atomic_write_bytes, scan_grid
+    from .stats import delta_chi2_threshold
+
+    out_path = Path(out)
+    if out_path.suffix not in (".csv", ".parquet"):
+        raise ValueError(f"output file {out!r} must end in .csv or .parquet")
+    an = _analysis(experiments, recipe, model, fixed)
+    an.check_params(["m_med_mev", "g"])
+    ck = Path(checkpoint) if checkpoint else out_path.with_name(out_path.name + ".partial.npz")
+    res = scan_grid(an, np.asarray(masses, float), np.asarray(couplings, float), checkpoint=ck, progress=progress)
+    thr = delta_chi2_threshold(cl, dof)
+    mm, gg = np.meshgrid(res.masses_mev, res.couplings, indexing="ij")
+    cols = {"mass_mev": mm.ravel(), "g": gg.ravel(), "chi2": res.chi2.ravel(), "delta_chi2": res.delta_chi2.ravel(),
+            "excluded": (res.delta_chi2.ravel() > thr).astype(int)}
+    cols.update({k: v.ravel() for k, v in res.nuisances.items()})
+    if out_path.suffix == ".csv":
+        buf = io.StringIO()
+        buf.write(",".join(cols) + "\n")
+        np.savetxt(buf, np.column_stack(list(cols.values())), delimiter=",", fmt="%.10g")
+        atomic_write_bytes(out_path, buf.getvalue().encode())
+    else:
+        try:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+        except ImportError:
+            raise ValueError("writing Parquet needs pyarrow (pip install pyarrow); or use an output file ending in .csv") from None
+        sink = pa.BufferOutputStream()
+        pq.write_table(pa.table(cols), sink)
+        atomic_write_bytes(out_path, sink.getvalue().to_pybytes())
+    meta = {
+        "model": an.model.name, "experiments": an.experiments, "recipe": an.recipe.name,
+        "masses_mev": {"min": float(res.masses_mev.min()), "max": float(res.masses_mev.max()), "n": int(res.masses_mev.size)},
+        "couplings": {"min": float(res.couplings.min()), "max": float(res.couplings.max()), "n": int(res.couplings.size)},
+        "chi2_min": res.chi2_min, "chi2_sm": res.chi2_sm, "cl": str(cl), "dof": dof, "delta_chi2_threshold": thr,
+        "columns": list(cols), "fixed": _parse_values(fixed), "provenance": provenance(an.recipe.name),
+    }
+    sidecar = out_path.with_name(out_path.name + ".json")
+    atomic_write_bytes(sidecar, json.dumps(meta, indent=2).encode())
+    if ck.exists():
+        ck.unlink()
+    return {"out": str(out_path), "sidecar": str(sidecar), **meta}

@@ -239,6 +239,110 @@ def models_cmd(as_json: bool) -> None:
     _emit(result, as_json, human)
 
 
+def _log_range(text: str, what: str) -> list[float]:
+    import numpy as np
+
+    try:
+        lo, hi, n = text.split(":")
+        lo_f, hi_f, n_i = float(lo), float(hi), int(n)
+    except ValueError:
+        raise click.BadParameter(f"{text!r}: use LO:HI:N for {what}, e.g. 0.1:10000:100") from None
+    if lo_f <= 0 or hi_f <= 0:
+        raise click.BadParameter(f"{text!r}: {what} must be positive (the grid is log-spaced)")
+    if n_i < 1:
+        raise click.BadParameter(f"{text!r}: the grid needs N >= 1 points")
+    if n_i > 1 and not hi_f > lo_f:
+        raise click.BadParameter(f"{text!r}: need HI > LO")
+    return np.geomspace(lo_f, hi_f, n_i).tolist()
+
+
+def _progress_factory(label: str):
+    """A click progress bar on a terminal, nothing otherwise (returns (callback, closer))."""
+    if not sys.stderr.isatty():
+        return None, lambda: None
+    bar = click.progressbar(length=1, label=label, file=sys.stderr)
+    bar.__enter__()
+    state = {"last": 0}
+
+    def cb(done: int, total: int) -> None:
+        bar.length = total
+        bar.update(done - state["last"])
+        state["last"] = done
+
+    return cb, lambda: bar.__exit__(None, None, None)
+
+
+@main.command()
+@click.option("--model", "-m", required=True, help="Light-mediator model (`cevns models`).")
+@click.option("--experiments", "-e", required=True, help="Comma-separated experiments.")
+@click.option("--recipe", "-r", default="atzori2022", show_default=True, help="Recipe name or file.")
+@click.option("--cl", default="2sigma", show_default=True, help="Confidence level.")
+@click.option("--dof", default=1, show_default=True, type=click.IntRange(1, 2), help="Degrees of freedom.")
+@click.option("--masses", default="0.1:10000:60", show_default=True, help="LO:HI:N mediator masses [MeV], log-spaced.")
+@click.option("--couplings", default="1e-7:1:80", show_default=True, help="LO:HI:N couplings, log-spaced.")
+@click.option("--fix", "fixed", default=None, help="Fixed model parameters, NAME=VALUE,...")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def limits(model, experiments, recipe, cl, dof, masses, couplings, fixed, as_json) -> None:
+    """Coupling limits at low and high mediator mass and the exclusion boundary."""
+    cb, close = _progress_factory("scanning")
+    try:
+        result = _run(api.limits, model, _split(experiments), recipe, cl, dof, _log_range(masses, "masses"),
+                      _log_range(couplings, "couplings"), _values(fixed), cb)
+    finally:
+        close()
+
+    def human(r: dict) -> None:
+        click.echo(f"{r['model']} with {', '.join(r['experiments'])} ({r['recipe']}), {r['cl']} ({r['dof']} dof)")
+        click.echo(f"  low mass  (M = {r['low_mass']['mass_mev']:g} MeV):  g < {r['low_mass']['g']:.3g}")
+        click.echo(f"  high mass (M = {r['high_mass']['mass_mev']:g} MeV): g/M < {r['high_mass']['g_over_m_per_gev']:.3g} GeV^-1")
+        strips = [(c["mass_mev"], iv) for c in r["allowed_intervals"] for iv in c["allowed"][1:]]
+        if strips:
+            click.echo(f"  allowed strips/islands above the bound at {len(strips)} masses (see --json)")
+
+    _emit(result, as_json, human)
+
+
+@main.command()
+@click.option("--model", "-m", required=True, help="Light-mediator model (`cevns models`).")
+@click.option("--experiments", "-e", required=True, help="Comma-separated experiments.")
+@click.option("--recipe", "-r", default="atzori2022", show_default=True, help="Recipe name or file.")
+@click.option("--masses", required=True, help="LO:HI:N mediator masses [MeV], log-spaced.")
+@click.option("--couplings", required=True, help="LO:HI:N couplings, log-spaced.")
+@click.option("--out", required=True, help="Output file (.csv or .parquet); a .json sidecar is written beside it.")
+@click.option("--cl", default="2sigma", show_default=True, help="CL of the 'excluded' column.")
+@click.option("--dof", default=1, show_default=True, type=click.IntRange(1, 2))
+@click.option("--fix", "fixed", default=None, help="Fixed model parameters, NAME=VALUE,...")
+@click.option("--json", "as_json", is_flag=True, help="Print the sidecar JSON.")
+def scan(model, experiments, recipe, masses, couplings, out, cl, dof, fixed, as_json) -> None:
+    """Full (mass, coupling) grid with profiled nuisances; resumes an interrupted scan."""
+    cb, close = _progress_factory("scanning")
+    try:
+        result = _run(api.scan, model, _split(experiments), _log_range(masses, "masses"),
+                      _log_range(couplings, "couplings"), out, recipe, _values(fixed), None, cb, cl, dof)
+    finally:
+        close()
+    _emit(result, as_json, lambda r: click.echo(f"wrote {r['out']} and {r['sidecar']} (chi2_min {r['chi2_min']:.3f})"))
+
+
+@main.command("plot-limits")
+@click.option("--model", "-m", required=True, help="Light-mediator model.")
+@click.option("--experiments", "-e", "datasets", multiple=True, required=True,
+              help="Dataset(s) to draw; repeat the option, e.g. -e csi-2021 -e lar-2020 -e csi-2021,lar-2020.")
+@click.option("--recipe", "-r", default="atzori2022", show_default=True)
+@click.option("--cl", default="2sigma", show_default=True)
+@click.option("--masses", default="0.1:10000:60", show_default=True)
+@click.option("--couplings", default="1e-7:1:80", show_default=True)
+@click.option("--out", required=True, help="Image file (png/pdf).")
+def plot_limits(model, datasets, recipe, cl, masses, couplings, out) -> None:
+    """Exclusion regions of one or several datasets with the (g-2)_mu band."""
+    from .plotting import plot_exclusions
+
+    results = [_run(api.limits, model, _split(d), recipe, cl, 1, _log_range(masses, "masses"),
+                    _log_range(couplings, "couplings")) for d in datasets]
+    plot_exclusions(results, out)
+    click.echo(f"wrote {out}")
+
+
 @main.command("recipes")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def recipes_cmd(as_json: bool) -> None:

@@ -98,3 +98,42 @@ def plot_fit_spectra(result: dict, path: str, analysis) -> None:
             ax.legend(fontsize=8, frameon=False)
     fig.savefig(path, dpi=150)
     plt.close(fig)
+
+
+def plot_exclusions(results: list[dict], path: str) -> None:
+    """Excluded (mass, coupling) regions of ``api.limits`` results, with the (g-2)_mu band.
+
+    For each dataset the region above the lower bound is shaded, allowed strips/islands
+    above it are drawn hatched-free (white), in the style of seed 002 figs. 4-8.
+    """
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6.6, 5.0), constrained_layout=True)
+    styles = ["-", "--", ":", "-."]
+    for k, r in enumerate(results):
+        cols = r["allowed_intervals"]
+        m = np.array([c["mass_mev"] for c in cols])
+        bound = np.array([c["allowed"][0][1] if c["allowed"] else np.nan for c in cols])
+        label = " + ".join(r["experiments"])
+        ax.plot(m, bound, color=f"C{k}", ls=styles[k % 4], lw=2, label=f"{label} ({r['cl']})")
+        ax.fill_between(m, bound, 10.0, color=f"C{k}", alpha=0.12)
+        # allowed strips above the bound (first one per mass), drawn as white bands
+        sm = [(c["mass_mev"], *c["allowed"][1]) for c in cols if len(c["allowed"]) > 1]
+        if sm:
+            arr = np.array(sm)
+            ax.fill_between(arr[:, 0], arr[:, 1], arr[:, 2], color="white", alpha=0.9, zorder=2)
+            ax.plot(arr[:, 0], arr[:, 1], color=f"C{k}", ls=styles[k % 4], lw=0.8, zorder=3)
+            ax.plot(arr[:, 0], arr[:, 2], color=f"C{k}", ls=styles[k % 4], lw=0.8, zorder=3)
+    band = results[0].get("gm2_band")
+    if band:
+        ax.fill_between(band["mass_mev"], band["g_low"], band["g_high"], color="gold", alpha=0.6,
+                        label=r"$(g-2)_\mu$ $2\sigma$")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    lo_g = min(min(c["allowed"][0][0] for c in r["allowed_intervals"] if c["allowed"]) for r in results)
+    ax.set_ylim(max(lo_g, 1e-7), 1.0)
+    ax.set_xlabel(r"$M_{Z'}$ [MeV]" if results[0]["model"] not in ("scalar",) else r"$M_\phi$ [MeV]")
+    ax.set_ylabel(r"$g$")
+    ax.set_title(f"model {results[0]['model']}, recipe {results[0]['recipe']}: excluded regions")
+    ax.legend(fontsize=8, loc="lower right")
+    fig.savefig(path, dpi=150)
+    plt.close(fig)

@@ -76,55 +76,62 @@ def profile_poisson(
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Minimise the Poisson chi2 of mu0 + eta.T plus Gaussian penalties over eta.
 
-    Damped Newton iterations for all P points at once; steps are halved until every bin
-    keeps mu > 0 and the objective does not increase. ``eta_lower`` (K,) bounds each
-    nuisance from below (e.g. -1 for a normalisation). Returns (chi2 (P,), eta (P, K)).
+    Damped (projected) Newton iterations for all P points at once; steps are halved until
+    every bin keeps mu > 0 and the objective does not increase, and only the points not
+    yet converged are iterated. ``eta_lower`` (K,) bounds each nuisance from below (e.g.
+    -1 for a normalisation). Returns (chi2 (P,), eta (P, K)).
     """
     n = np.asarray(n, dtype=float)
     p_count, k_count, _ = templates.shape
     pen = _penalty_matrix(sigmas)
     lower = np.full(k_count, -np.inf) if eta_lower is None else np.asarray(eta_lower, dtype=float)
-    eta = np.zeros((p_count, k_count))
+    pos = n > 0
+    n_log_n = float(np.sum(n[pos] * np.log(n[pos])))
+    n_sum = float(n.sum())
+    eye = np.eye(k_count)[None]
 
-    def objective(e):
-        mu = mu0 + np.einsum("pk,pkb->pb", e, templates)
-        bad = np.any((mu < 0) | ((mu <= 0) & (n > 0)), axis=-1)
-        val = poisson_chi2(np.maximum(mu, 1e-300), n) + np.sum(e**2 * pen, axis=-1)
+    def objective(idx, e):
+        mu = mu0[idx] + np.einsum("pk,pkb->pb", e, templates[idx])
+        bad = np.any((mu < 0) | ((mu <= 0) & pos), axis=-1)
+        log_mu = np.log(np.where(pos, np.maximum(mu, 1e-300), 1.0))
+        val = 2.0 * (mu.sum(axis=-1) - n_sum + n_log_n - log_mu @ n) + np.sum(e**2 * pen, axis=-1)
         return np.where(bad, np.inf, val), mu
 
-    f, mu = objective(eta)
+    eta = np.zeros((p_count, k_count))
+    f, mu = objective(np.arange(p_count), eta)
+    active = np.arange(p_count)
     for _ in range(max_iter):
-        ratio = np.where(mu > 0, n / np.where(mu > 0, mu, 1.0), 0.0)
-        grad = 2.0 * np.einsum("pkb,pb->pk", templates, 1.0 - ratio) + 2.0 * pen * eta
-        hess = 2.0 * np.einsum("pkb,plb,pb->pkl", templates, templates,
-                                np.where(mu > 0, ratio / np.where(mu > 0, mu, 1.0), 0.0)) + np.diag(2.0 * pen)[None]
-        hess = hess + 1e-12 * np.eye(k_count)[None]
-        # projected Newton: nuisances sitting on their lower bound with the gradient
-        # pushing further down are held fixed and the step is solved in the others
-        active = (eta <= lower[None, :] + 1e-12) & (grad > 0)
-        eye = np.eye(k_count)[None]
-        both = active[:, :, None] | active[:, None, :]
-        hess = np.where(both, eye, hess)
-        grad = np.where(active, 0.0, grad)
-        step = -np.linalg.solve(hess, grad[..., None])[..., 0]
-        t = np.ones(p_count)
-        accepted = np.zeros(p_count, dtype=bool)
-        new_eta, new_f, new_mu = eta, f, mu
-        for _ in range(40):
-            cand = np.maximum(eta + t[:, None] * step, lower)
-            fc, muc = objective(cand)
-            ok = (fc <= f + 1e-12) & ~accepted
-            new_eta = np.where(ok[:, None], cand, new_eta)
-            new_f = np.where(ok, fc, new_f)
-            new_mu = np.where(ok[:, None], muc, new_mu)
-            accepted |= ok
-            if accepted.all():
-                break
-            t = np.where(accepted, t, 0.5 * t)
-        improvement = np.where(np.isfinite(f), f - new_f, 0.0)
-        eta, f, mu = new_eta, new_f, new_mu
-        if np.all(improvement < tol):
+        if active.size == 0:
             break
+        tpl, m, e, fa = templates[active], mu[active], eta[active], f[active]
+        safe = m > 0
+        ratio = np.where(safe, n / np.where(safe, m, 1.0), 0.0)
+        grad = 2.0 * np.einsum("pkb,pb->pk", tpl, 1.0 - ratio) + 2.0 * pen * e
+        curv = np.where(safe, ratio / np.where(safe, m, 1.0), 0.0)
+        hess = 2.0 * np.einsum("pkb,plb,pb->pkl", tpl, tpl, curv) + np.diag(2.0 * pen)[None] + 1e-12 * eye
+        # projected Newton: nuisances on their lower bound with the gradient pushing
+        # further down are held fixed and the step is solved in the others
+        at_bound = (e <= lower[None, :] + 1e-12) & (grad > 0)
+        both = at_bound[:, :, None] | at_bound[:, None, :]
+        hess = np.where(both, eye, hess)
+        grad = np.where(at_bound, 0.0, grad)
+        step = -np.linalg.solve(hess, grad[..., None])[..., 0]
+        new_e, new_f, new_mu = e.copy(), fa.copy(), m.copy()
+        pending = np.arange(active.size)
+        t = 1.0
+        for _ in range(40):
+            cand = np.maximum(e[pending] + t * step[pending], lower)
+            fc, muc = objective(active[pending], cand)
+            ok = fc <= fa[pending] + 1e-12
+            acc = pending[ok]
+            new_e[acc], new_f[acc], new_mu[acc] = cand[ok], fc[ok], muc[ok]
+            pending = pending[~ok]
+            if pending.size == 0:
+                break
+            t *= 0.5
+        improvement = np.where(np.isfinite(fa), fa - new_f, 0.0)
+        eta[active], f[active], mu[active] = new_e, new_f, new_mu
+        active = active[improvement >= tol]
     return f, eta
 
 

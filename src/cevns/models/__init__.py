@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from .base import Model, Parameter
+from .light_mediators import light_mediator_models
 from .ngi import GeneralizedInteractions
 from .nsi import VectorNSI
 from .sm import StandardModel
 
-MODELS: dict[str, type[Model]] = {"sm": StandardModel, "nsi": VectorNSI, "ngi": GeneralizedInteractions}
+#: constructors by model name
+MODELS: dict = {"sm": StandardModel, "nsi": VectorNSI, "ngi": GeneralizedInteractions, **light_mediator_models()}
 
 
 def get_model(name: str | None) -> Model:
