@@ -1,0 +1,67 @@
+"""Limit tables of the eleven models of seed 002 (ten vector models and the scalar) for Ar,
+CsI and combined, with the atzori2022 recipe, at 2 sigma (95.45 % CL, 1 dof).
+
+    CEVNS_DATA_DIR=../shared/data/coherent python scripts/limit_tables.py [--json FILE] [--markdown FILE]
+
+For each model and dataset: the bound on g at M = 0.01 MeV (mass far below |q|) and on
+g/M [GeV^-1] at M = 100 GeV (far above), each the smallest excluded coupling going up from
+zero (cevns.api.limits). Table 2 of seed 002 holds the published counterparts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+from cevns import api
+
+MODELS = ["universal", "b-l", "b-3le", "b-3lmu", "b-2le-lmu", "b-le-2lmu", "by+lmu+ltau",
+          "le-lmu", "le-ltau", "lmu-ltau", "scalar"]
+DATASETS = {"Ar": ["lar-2020"], "CsI": ["csi-2021"], "CsI+Ar": ["csi-2021", "lar-2020"]}
+
+
+def run(models=MODELS, recipe: str = "atzori2022", cl: str = "2sigma") -> dict:
+    out = {"recipe": recipe, "cl": cl, "dof": 1, "models": {}}
+    t0 = time.perf_counter()
+    for m in models:
+        out["models"][m] = {}
+        for label, exps in DATASETS.items():
+            r = api.limits(m, exps, recipe, cl, 1)
+            out["models"][m][label] = {"g_low_mass": r["low_mass"]["g"],
+                                       "g_over_m_high_mass_per_gev": r["high_mass"]["g_over_m_per_gev"]}
+    out["seconds"] = time.perf_counter() - t0
+    return out
+
+
+def markdown(res: dict) -> str:
+    lines = [
+        "| model | g (M << q): Ar | CsI | CsI+Ar | g/M [GeV^-1] (M >> q): Ar | CsI | CsI+Ar |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for m, d in res["models"].items():
+        lo = " | ".join(f"{d[k]['g_low_mass']:.2e}" for k in DATASETS)
+        hi = " | ".join(f"{d[k]['g_over_m_high_mass_per_gev']:.2e}" for k in DATASETS)
+        lines.append(f"| {m} | {lo} | {hi} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--json", default=None)
+    ap.add_argument("--markdown", default=None)
+    a = ap.parse_args()
+    res = run()
+    md = markdown(res)
+    print(md)
+    print(f"\n{len(MODELS)} models x {len(DATASETS)} datasets in {res['seconds']:.1f} s")
+    if a.json:
+        with open(a.json, "w") as fh:
+            json.dump(res, fh, indent=2)
+    if a.markdown:
+        with open(a.markdown, "w") as fh:
+            fh.write(md + "\n")
+
+
+if __name__ == "__main__":
+    main()
