@@ -247,7 +247,9 @@ def limits(model: str, experiments, recipe: str | None = "atzori2022", cl="2sigm
     scanned with every nuisance profiled; Delta-chi2 is relative to the global minimum;
     per-mass allowed intervals are refined by bisection (strips included). ``low_mass``
     is the bound on g at 0.01 MeV and ``high_mass`` the bound on g/M at 100 GeV, each the
-    smallest excluded coupling going up from zero.
+    smallest excluded coupling going up from zero. ``boundary`` is the refined lower
+    bound per mass, ``allowed_intervals`` every allowed range of g per mass (strips and
+    islands included), ``contours`` the grid's Delta-chi2 = threshold polylines.
     """
     from .scan import HIGH_MASS_MEV, LOW_MASS_MEV, column_crossings, coupling_limit, scan_grid
     from .stats import delta_chi2_threshold
@@ -261,6 +263,10 @@ def limits(model: str, experiments, recipe: str | None = "atzori2022", cl="2sigm
     cross = column_crossings(an, res, thr)
     chi2_min = cross["chi2_min"]
     lim = coupling_limit(an, np.array([LOW_MASS_MEV, HIGH_MASS_MEV]), thr, chi2_min)
+    import contourpy
+
+    gen = contourpy.contour_generator(np.log10(res.couplings), np.log10(res.masses_mev), res.chi2 - chi2_min)
+    contours = [(10.0 ** line[:, ::-1]).tolist() for line in gen.lines(thr)]  # [[mass_mev, g], ...] per line
     boundary = []
     for col in cross["columns"]:
         first = col["allowed"][0] if col["allowed"] else None
@@ -279,6 +285,7 @@ def limits(model: str, experiments, recipe: str | None = "atzori2022", cl="2sigm
         "high_mass": {"mass_mev": HIGH_MASS_MEV, "g_over_m_per_gev": float(lim[1] / (HIGH_MASS_MEV / 1000.0))},
         "boundary": boundary,
         "allowed_intervals": cross["columns"],
+        "contours": contours,
         "gm2_band": _muon_band(an.model.name, masses),
         "provenance": provenance(an.recipe.name),
     }
