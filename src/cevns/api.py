@@ -52,7 +52,13 @@ def load_setup(experiment: str, recipe: str | Recipe | None = None) -> Experimen
     return _setup_cached(experiment, rec, str(data_mod.data_dir()))
 
 
-def predict(experiment: str, recipe: str | None = None) -> dict:
+def with_es(recipe, electron_scattering: bool | None) -> Recipe:
+    """The recipe, with neutrino-electron scattering switched on/off when not ``None``."""
+    rec = get_recipe(recipe)
+    return rec if electron_scattering is None else rec.with_options(electron_scattering=bool(electron_scattering))
+
+
+def predict(experiment: str, recipe: str | None = None, electron_scattering: bool | None = None) -> dict:
     """Standard-Model prediction for one experiment.
 
     Returns a JSON-ready dict with ``experiment``, ``recipe``, ``cevns_total`` (expected
@@ -60,11 +66,17 @@ def predict(experiment: str, recipe: str | None = None) -> dict:
     ``backgrounds`` (totals), ``observed_total``, ``bins`` (edges and per-bin arrays)
     and ``provenance``.
     """
-    rec = get_recipe(recipe)
+    rec = with_es(recipe, electron_scattering)
     setup = load_setup(experiment, rec)
     q = setup.cevns.sm_weak_charges(sm_couplings(rec.couplings, rec.sin2_theta_w))
     by_flavour = setup.cevns.counts_by_flavour(q)
     total = sum(by_flavour[f] for f in FLAVOURS)
+    extra = {}
+    if setup.cevns.es_atoms:
+        from .models import get_model
+
+        es = setup.cevns.counts_by_process(get_model("sm").terms(setup.cevns, rec, {}))["es"][0]
+        extra = {"es_total": float(es.sum()), "bins_es": es.tolist()}
     ref_value, ref_source = REFERENCE_PREDICTIONS[experiment]
     return {
         "experiment": experiment,
@@ -83,6 +95,7 @@ def predict(experiment: str, recipe: str | None = None) -> dict:
             "backgrounds": {k: c.counts.tolist() for k, c in setup.backgrounds.items()},
         },
         "provenance": provenance(rec.name, setup),
+        **extra,
     }
 
 
@@ -121,11 +134,11 @@ def _parse_values(values: dict | None) -> dict[str, float]:
     return {k: float(v) for k, v in (values or {}).items()}
 
 
-def _analysis(experiments, recipe, model, fixed):
+def _analysis(experiments, recipe, model, fixed, electron_scattering=None):
     from .inference import make_analysis
 
     exps = [experiments] if isinstance(experiments, str) else list(experiments)
-    return make_analysis(exps, recipe, model, _parse_values(fixed))
+    return make_analysis(exps, with_es(recipe, electron_scattering), model, _parse_values(fixed))
 
 
 def _fitted_summary(an, details) -> tuple[dict, dict]:
@@ -141,9 +154,10 @@ def _fitted_summary(an, details) -> tuple[dict, dict]:
     return nuisances, fitted
 
 
-def fit(experiments, recipe: str | None = None, model: str | None = None, free=None, fixed: dict | None = None) -> dict:
+def fit(experiments, recipe: str | None = None, model: str | None = None, free=None, fixed: dict | None = None,
+        electron_scattering: bool | None = None) -> dict:
     """Best fit with nuisances profiled; ``free`` model parameters minimised (iminuit)."""
-    an = _analysis(experiments, recipe, model, fixed)
+    an = _analysis(experiments, recipe, model, fixed, electron_scattering)
     free = list(free or [])
     res = an.fit(free)
     nuisances, fitted = _fitted_summary(an, res["details"])
@@ -167,11 +181,12 @@ def fit(experiments, recipe: str | None = None, model: str | None = None, free=N
 
 
 def profile(experiments, param: str, values, recipe: str | None = None, model: str | None = None,
-            cls=("1sigma",), free=None, fixed: dict | None = None, dof: int = 1) -> dict:
+            cls=("1sigma",), free=None, fixed: dict | None = None, dof: int = 1,
+            electron_scattering: bool | None = None) -> dict:
     """Delta-chi2 profile of one parameter over ``values``, with intervals for each CL."""
     from .inference import intervals
 
-    an = _analysis(experiments, recipe, model, fixed)
+    an = _analysis(experiments, recipe, model, fixed, electron_scattering)
     prof = an.profile(param, np.asarray(values, dtype=float), list(free or []))
     return {
         "experiments": an.experiments,
@@ -189,13 +204,14 @@ def profile(experiments, param: str, values, recipe: str | None = None, model: s
 
 
 def scan2d(experiments, x_param: str, x_values, y_param: str, y_values, recipe: str | None = None,
-           model: str | None = None, cls=("90%",), fixed: dict | None = None, dof: int = 2) -> dict:
+           model: str | None = None, cls=("90%",), fixed: dict | None = None, dof: int = 2,
+           electron_scattering: bool | None = None) -> dict:
     """Delta-chi2 on a 2D grid (one batch) and contour polylines at each CL."""
     import contourpy
 
     from .stats import delta_chi2_threshold
 
-    an = _analysis(experiments, recipe, model, fixed)
+    an = _analysis(experiments, recipe, model, fixed, electron_scattering)
     an.check_params([x_param, y_param])
     xs, ys = np.asarray(x_values, dtype=float), np.asarray(y_values, dtype=float)
     gx, gy = np.meshgrid(xs, ys, indexing="xy")
@@ -240,7 +256,8 @@ def _muon_band(model: str, masses) -> dict | None:
 
 
 def limits(model: str, experiments, recipe: str | None = "atzori2022", cl="2sigma", dof: int = 1,
-           masses=None, couplings=None, fixed: dict | None = None, progress=None) -> dict:
+           masses=None, couplings=None, fixed: dict | None = None, progress=None,
+           electron_scattering: bool | None = None) -> dict:
     """Exclusion boundary and low/high-mass coupling limits of a light-mediator model.
 
     A (mass, coupling) grid (default 60 x 80, log-spaced, 0.1 MeV - 10 GeV, 1e-7 - 1) is
@@ -254,7 +271,7 @@ def limits(model: str, experiments, recipe: str | None = "atzori2022", cl="2sigm
     from .scan import HIGH_MASS_MEV, LOW_MASS_MEV, column_crossings, coupling_limit, scan_grid
     from .stats import delta_chi2_threshold
 
-    an = _analysis(experiments, recipe, model, fixed)
+    an = _analysis(experiments, recipe, model, fixed, electron_scattering)
     an.check_params(["m_med_mev", "g"])
     masses = np.geomspace(0.1, 1e4, 60) if masses is None else np.asarray(masses, dtype=float)
     couplings = np.geomspace(1e-7, 1.0, 80) if couplings is None else np.asarray(couplings, dtype=float)
@@ -292,7 +309,8 @@ def limits(model: str, experiments, recipe: str | None = "atzori2022", cl="2sigm
 
 
 def scan(model: str, experiments, masses, couplings, out: str, recipe: str | None = "atzori2022",
-         fixed: dict | None = None, checkpoint: str | None = None, progress=None, cl="2sigma", dof: int = 1) -> dict:
+         fixed: dict | None = None, checkpoint: str | None = None, progress=None, cl="2sigma", dof: int = 1,
+         electron_scattering: bool | None = None) -> dict:
     """Full (mass, coupling) grid to ``out`` (.csv or .parquet) with a JSON provenance sidecar.
 
     Columns: mass_mev, g, chi2, delta_chi2, excluded, then every profiled nuisance
@@ -308,7 +326,7 @@ def scan(model: str, experiments, masses, couplings, out: str, recipe: str | Non
     out_path = Path(out)
     if out_path.suffix not in (".csv", ".parquet"):
         raise ValueError(f"output file {out!r} must end in .csv or .parquet")
-    an = _analysis(experiments, recipe, model, fixed)
+    an = _analysis(experiments, recipe, model, fixed, electron_scattering)
     an.check_params(["m_med_mev", "g"])
     ck = Path(checkpoint) if checkpoint else out_path.with_name(out_path.name + ".partial.npz")
     res = scan_grid(an, np.asarray(masses, float), np.asarray(couplings, float), checkpoint=ck, progress=progress)

@@ -68,10 +68,12 @@ def data_check(as_json: bool) -> None:
 @click.option("--experiment", "-e", required=True, type=click.Choice(experiment_names()), help="Data release.")
 @click.option("--recipe", "-r", default=None, help=f"Analysis recipe ({', '.join(RECIPES)}); default atzori2022.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (with per-bin arrays).")
-def predict(experiment: str, recipe: str | None, as_json: bool) -> None:
+@click.option("--electron-scattering", "es", type=click.Choice(["on", "off"]), default=None,
+              help="Add nu-e scattering in CsI 2021 (default: as the recipe says).")
+def predict(experiment: str, recipe: str | None, as_json: bool, es: str | None) -> None:
     """Standard-Model CEvNS prediction, backgrounds and observed counts for one release."""
     try:
-        result = api.predict(experiment, recipe)
+        result = api.predict(experiment, recipe, _es(es))
     except (DataError, ValueError) as exc:
         _fail(str(exc))
         return
@@ -119,7 +121,16 @@ def _values(text: str | None) -> dict[str, float]:
     return out
 
 
+ES_OPTION = click.option("--electron-scattering", "es", type=click.Choice(["on", "off"]), default=None,
+                         help="Add nu-e scattering in CsI 2021 (default: as the recipe says).")
+
+
+def _es(value: str | None) -> bool | None:
+    return None if value is None else value == "on"
+
+
 _common = [
+    ES_OPTION,
     click.option("--experiments", "-e", required=True, help="Comma-separated: csi-2017, csi-2021, lar-2020."),
     click.option("--recipe", "-r", default=None, help="Recipe name or .toml/.yaml file (default atzori2022)."),
     click.option("--model", "-m", default=None, help="Model (sm, nsi, ngi; `cevns models` lists them)."),
@@ -145,15 +156,15 @@ def _run(fn, *args, **kwargs):
 @common_options
 @click.option("--free", default=None, help="Free model parameters, comma-separated (e.g. cevns_norm,sin2_theta_w).")
 @click.option("--plot", "plot_file", default=None, help="Write spectra with data and fitted components to FILE.")
-def fit(experiments, recipe, model, fixed, as_json, free, plot_file) -> None:
+def fit(es, experiments, recipe, model, fixed, as_json, free, plot_file) -> None:
     """Best fit with all recipe nuisances profiled."""
     exps = _split(experiments)
-    result = _run(api.fit, exps, recipe, model, _split(free), _values(fixed))
+    result = _run(api.fit, exps, recipe, model, _split(free), _values(fixed), _es(es))
     if plot_file:
         from .inference import make_analysis
         from .plotting import plot_fit_spectra
 
-        an = _run(make_analysis, exps, recipe, model, _values(fixed))
+        an = _run(make_analysis, exps, api.with_es(recipe, _es(es)), model, _values(fixed))
         plot_fit_spectra(result, plot_file, an)
 
     def human(r: dict) -> None:
@@ -175,10 +186,10 @@ def fit(experiments, recipe, model, fixed, as_json, free, plot_file) -> None:
 @click.option("--free", default=None, help="Other model parameters to minimise at each point.")
 @click.option("--dof", default=1, show_default=True, type=click.IntRange(1, 2), help="Degrees of freedom of the CL conversion.")
 @click.option("--plot", "plot_file", default=None, help="Write the Delta-chi2 profile to FILE (png/pdf).")
-def profile(experiments, recipe, model, fixed, as_json, param, grid, cl, free, dof, plot_file) -> None:
+def profile(es, experiments, recipe, model, fixed, as_json, param, grid, cl, free, dof, plot_file) -> None:
     """Delta-chi2 profile of one parameter and its intervals (several where disjoint)."""
     result = _run(api.profile, _split(experiments), param, _range(grid), recipe, model, _split(cl), _split(free),
-                  _values(fixed), dof)
+                  _values(fixed), dof, _es(es))
     if plot_file:
         from .plotting import plot_profile
 
@@ -200,7 +211,7 @@ def profile(experiments, recipe, model, fixed, as_json, param, grid, cl, free, d
 @click.option("--cl", default="90%", show_default=True, help="Comma-separated CLs for the contours.")
 @click.option("--dof", default=2, show_default=True, type=click.IntRange(1, 2))
 @click.option("--plot", "plot_file", default=None, help="Write the Delta-chi2 map with contours to FILE.")
-def scan2d(experiments, recipe, model, fixed, as_json, x_spec, y_spec, cl, dof, plot_file) -> None:
+def scan2d(es, experiments, recipe, model, fixed, as_json, x_spec, y_spec, cl, dof, plot_file) -> None:
     """Delta-chi2 on a 2D grid of two parameters, with contour polylines."""
     def spec(text):
         name, _, rest = text.partition(":")
@@ -209,7 +220,8 @@ def scan2d(experiments, recipe, model, fixed, as_json, x_spec, y_spec, cl, dof, 
         return name, _range(rest)
 
     (xp, xv), (yp, yv) = spec(x_spec), spec(y_spec)
-    result = _run(api.scan2d, _split(experiments), xp, xv, yp, yv, recipe, model, _split(cl), _values(fixed), dof)
+    result = _run(api.scan2d, _split(experiments), xp, xv, yp, yv, recipe, model, _split(cl), _values(fixed), dof,
+                  _es(es))
     if plot_file:
         from .plotting import plot_contours
 
@@ -282,12 +294,13 @@ def _progress_factory(label: str):
 @click.option("--couplings", default="1e-7:1:80", show_default=True, help="LO:HI:N couplings, log-spaced.")
 @click.option("--fix", "fixed", default=None, help="Fixed model parameters, NAME=VALUE,...")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def limits(model, experiments, recipe, cl, dof, masses, couplings, fixed, as_json) -> None:
+@ES_OPTION
+def limits(model, experiments, recipe, cl, dof, masses, couplings, fixed, as_json, es) -> None:
     """Coupling limits at low and high mediator mass and the exclusion boundary."""
     cb, close = _progress_factory("scanning")
     try:
         result = _run(api.limits, model, _split(experiments), recipe, cl, dof, _log_range(masses, "masses"),
-                      _log_range(couplings, "couplings"), _values(fixed), cb)
+                      _log_range(couplings, "couplings"), _values(fixed), cb, _es(es))
     finally:
         close()
 
@@ -313,12 +326,13 @@ def limits(model, experiments, recipe, cl, dof, masses, couplings, fixed, as_jso
 @click.option("--dof", default=1, show_default=True, type=click.IntRange(1, 2))
 @click.option("--fix", "fixed", default=None, help="Fixed model parameters, NAME=VALUE,...")
 @click.option("--json", "as_json", is_flag=True, help="Print the sidecar JSON.")
-def scan(model, experiments, recipe, masses, couplings, out, cl, dof, fixed, as_json) -> None:
+@ES_OPTION
+def scan(model, experiments, recipe, masses, couplings, out, cl, dof, fixed, as_json, es) -> None:
     """Full (mass, coupling) grid with profiled nuisances; resumes an interrupted scan."""
     cb, close = _progress_factory("scanning")
     try:
         result = _run(api.scan, model, _split(experiments), _log_range(masses, "masses"),
-                      _log_range(couplings, "couplings"), out, recipe, _values(fixed), None, cb, cl, dof)
+                      _log_range(couplings, "couplings"), out, recipe, _values(fixed), None, cb, cl, dof, _es(es))
     finally:
         close()
     _emit(result, as_json, lambda r: click.echo(f"wrote {r['out']} and {r['sidecar']} (chi2_min {r['chi2_min']:.3f})"))

@@ -86,18 +86,25 @@ class ExperimentLikelihood:
         return self.branches[0].cevns
 
     def signal(self, terms, branch: Branch | None = None) -> NDArray[np.float64]:
-        """Flattened CEvNS expectation ``(P, B)`` of kernel terms in a branch."""
+        """Flattened signal expectation ``(P, B)`` (CEvNS plus ES if present) in a branch."""
+        return sum(self.signal_parts(terms, branch).values())
+
+    def signal_parts(self, terms, branch: Branch | None = None) -> dict[str, NDArray[np.float64]]:
+        """Flattened ``{"cevns": (P, B)[, "es": (P, B)]}`` of kernel terms in a branch."""
         b = branch or self.branches[0]
-        counts = b.cevns.counts_from_terms(terms)
-        counts = counts if counts.ndim == 3 else counts[None]
-        return self.expand(counts)
+        out = {}
+        for proc, counts in b.cevns.counts_by_process(terms).items():
+            counts = counts if counts.ndim == 3 else counts[None]
+            out[proc] = self.expand(counts)
+        return out
 
     def profile(self, terms) -> tuple[NDArray[np.float64], dict]:
         """chi2 with all nuisances profiled, ``(P,)``, and the best nuisances per point."""
         best_chi2, best = None, None
         for branch in self.branches:
-            s = self.signal(terms, branch)
-            chi2, eta, parts = self._profile_branch(s, branch)
+            sig = self.signal_parts(terms, branch)
+            s = sum(sig.values())
+            chi2, eta, parts = self._profile_branch(sig, branch)
             chi2 = chi2 + branch.penalty
             if best_chi2 is None:
                 best_chi2 = chi2
@@ -112,12 +119,19 @@ class ExperimentLikelihood:
                     best["parts"][k] = np.where(better[:, None], parts[k], best["parts"][k])
         return best_chi2, best
 
-    def _profile_branch(self, s: NDArray[np.float64], branch: Branch):
+    def _profile_branch(self, sig, branch: Branch):
+        if not isinstance(sig, dict):
+            sig = {"cevns": sig}
+        s = sig["cevns"]
         p = s.shape[0]
-        comps = {"cevns": s, **{k: np.broadcast_to(v, s.shape) for k, v in branch.backgrounds.items()}}
+        comps = {**sig, **{k: np.broadcast_to(v, s.shape) for k, v in branch.backgrounds.items()}}
         mu0 = sum(comps.values())
+
+        def target(name):  # "cevns+es" sums components; a missing one counts as zero
+            return sum(comps.get(t, 0.0) for t in name.split("+"))
+
         templates = np.stack(
-            [comps[nu.target] * (1.0 if nu.multiplier is None else nu.multiplier) for nu in self.nuisances], axis=1
+            [target(nu.target) * (1.0 if nu.multiplier is None else nu.multiplier) for nu in self.nuisances], axis=1
         )
         sig = np.array([np.inf if nu.sigma is None else nu.sigma for nu in self.nuisances])
         if self.form == "gaussian":
@@ -130,7 +144,7 @@ class ExperimentLikelihood:
         for name, comp in comps.items():
             factor = np.ones(p)
             for k, nu in enumerate(self.nuisances):
-                if nu.target == name and nu.multiplier is None:
+                if name in nu.target.split("+") and nu.multiplier is None:
                     factor = factor + eta[:, k]
             parts[name] = comp * factor[:, None]
         return chi2, eta, parts
@@ -203,8 +217,13 @@ def csi2021_deromeri2023(recipe: Recipe, setup: ExperimentSetup, root=None) -> E
             branches.append(Branch({"alpha_6_us": a6, "alpha_7_pe": a7}, st.cevns, bkg))
     # nominal branch first: models evaluate their terms on branches[0].cevns (same recoil grid everywhere)
     branches.sort(key=lambda b: (b.label["alpha_6_us"] != 0.0) or (b.label["alpha_7_pe"] != 0.0))
+    if recipe.electron_scattering:  # eq. (37): alpha_0 on CEvNS and ES, alpha_5 (QF) on CEvNS only
+        signal_nus = [Nuisance("alpha_0", "cevns+es", 0.11, description="efficiency and flux"),
+                      Nuisance("alpha_5", "cevns", 0.038, description="quenching factor")]
+    else:  # eq. (38)
+        signal_nus = [Nuisance("alpha_0", "cevns", 0.1145, description="efficiency, flux and QF")]
     nus = [
-        Nuisance("alpha_0", "cevns", 0.1145, description="efficiency, flux and QF"),
+        *signal_nus,
         Nuisance("alpha_1", "brn", 0.25),
         Nuisance("alpha_2", "nin", 0.35),
         Nuisance("alpha_3", "ss", 0.021),

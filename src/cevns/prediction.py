@@ -62,6 +62,7 @@ class BinnedCEvNS:
     isotopes: tuple[IsotopeKernel, ...]
     time_fractions: Mapping[str, NDArray[np.float64]]
     metadata: dict = field(default_factory=dict)
+    es_atoms: tuple[IsotopeKernel, ...] = ()
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -100,7 +101,7 @@ class BinnedCEvNS:
         out: dict[str, NDArray[np.float64]] = {}
         for f in FLAVOURS:
             total = None
-            for ik in self.isotopes:
+            for ik in (*self.isotopes, *self.es_atoms):
                 for (structure, iso_name, flav), coeff in terms.items():
                     if iso_name != ik.isotope.name or flav != f:
                         continue
@@ -115,6 +116,16 @@ class BinnedCEvNS:
         """Total counts per (energy, time) bin from general kernel terms, ``(..., n_E, n_t)``."""
         by_e = self.energy_counts_from_terms(terms)
         return sum(by_e[f][..., :, None] * self.time_fractions[f] for f in FLAVOURS)
+
+    def counts_by_process(self, terms: Mapping[tuple[str, str, str], NDArray[np.float64]]) -> dict[str, NDArray[np.float64]]:
+        """``{"cevns": ..., "es": ...}`` counts per (energy, time) bin; ES terms are those of
+        the electron-scattering pseudo-targets (names starting with ``es:``)."""
+        es_names = {a.isotope.name for a in self.es_atoms}
+        nuc = {k: v for k, v in terms.items() if k[1] not in es_names}
+        out = {"cevns": self.counts_from_terms(nuc)}
+        if es_names:
+            out["es"] = self.counts_from_terms({k: v for k, v in terms.items() if k[1] in es_names})
+        return out
 
     def counts_by_flavour(
         self, weak_charges: Mapping[tuple[str, str], NDArray[np.float64]]

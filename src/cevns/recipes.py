@@ -54,6 +54,8 @@ class Recipe:
         and energy bin, the factorised form of COHERENT's own PDF (used by seed 000).
     likelihood: which published chi2 structure to use (a preset name); empty means the
         recipe's own name (user recipes inherit their base's).
+    electron_scattering: add neutrino-electron scattering in CsI 2021 (seed 004 eqs.
+        34-35, 37); never for LAr (seed 004 sec. 3.2).
     """
 
     name: str
@@ -69,6 +71,7 @@ class Recipe:
     time_normalisation: str = "window"
     lar_time_model: str = "decay-chain"
     likelihood: str = ""
+    electron_scattering: bool = False
 
     @property
     def likelihood_name(self) -> str:
@@ -139,7 +142,7 @@ class RecipeFileError(ValueError):
 _FIELD_TYPES = {
     "name": str, "description": str, "source": str, "form_factor": str, "radii": str, "couplings": str,
     "sin2_theta_w": float, "natural_argon": bool, "csi2017_response": str, "background_time_efficiency": bool,
-    "time_normalisation": str, "lar_time_model": str, "likelihood": str,
+    "time_normalisation": str, "lar_time_model": str, "likelihood": str, "electron_scattering": bool,
 }
 _CHOICES = {
     "form_factor": ("helm", "klein-nystrand", "symmetrized-fermi", "klein-nystrand-a13"),

@@ -69,6 +69,51 @@ def build_isotope_kernel(
 
 
 @dataclass(frozen=True)
+class Atom:
+    """An atom as a target of neutrino-electron scattering (Z_eff electrons at recoil T)."""
+
+    name: str  # "es:Cs", "es:I"
+    element: str  # "Cs", "I"
+    z: int
+
+
+def build_es_kernel(
+    atom: Atom,
+    n_atoms: float,
+    source: StoppedPionSource,
+    energy_response: Callable[[NDArray[np.float64]], NDArray[np.float64]],
+    t_min_kev: float = 0.05,
+    t_max_kev: float = 60.0,
+    n_nodes: int = 240,
+) -> IsotopeKernel:
+    """ES kernels of one atom on a log grid of electron recoils (seed 004 eqs. 4, 34).
+
+    Structures (unit: N_atoms eta Z_eff(T) G_F^2 m_e/(2 pi) per unit coefficient):
+    ``es_m0`` = int phi, ``es_m1`` = T int phi/E, ``es_m2`` = T^2 int phi/E^2,
+    ``es_me`` = m_e T int phi/E^2 (over E >= E_min^e(T)), and ``es_mm`` = int phi (1/T - 1/E)
+    for magnetic-moment terms. ``energy_response(t_er_kev)`` maps electron recoils (no
+    quenching) to reconstructed bins.
+    """
+    from ..constants import M_ELECTRON_MEV
+    from ..cross_sections import flux_inverse_moments
+    from ..electron_scattering import e_min_electron_mev, es_prefactor_cm2_per_mev, z_eff
+
+    t_kev, w_kev = recoil_grid_kev(t_min_kev, t_max_kev, n_nodes)
+    t_mev, w_mev = t_kev * 1e-3, w_kev * 1e-3
+    response = energy_response(t_kev)
+    norm = n_atoms * source.eta_per_cm2 * es_prefactor_cm2_per_mev() * z_eff(atom.element, t_kev)
+    kernel = {}
+    for f in FLAVOURS:
+        m0, m1, m2 = flux_inverse_moments(f, e_min_electron_mev(t_mev))
+        parts = {"es_m0": m0, "es_m1": t_mev * m1, "es_m2": t_mev**2 * m2, "es_me": M_ELECTRON_MEV * t_mev * m2,
+                 "es_mm": m0 / t_mev - m1}
+        for name, k in parts.items():
+            kernel[(name, f)] = (norm * k * w_mev)[:, None] * response
+    ones = np.ones_like(t_mev)
+    return IsotopeKernel(atom, t_mev, ones, ones, kernel)
+
+
+@dataclass(frozen=True)
 class Component:
     """A binned prediction component (background or signal template), counts per bin."""
 

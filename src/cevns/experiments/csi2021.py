@@ -43,7 +43,7 @@ from ..prediction import BinnedCEvNS
 from ..recipes import Recipe
 from ..sources import SOURCES
 from ..timing import binned_fractions, efficiency_weighted_fractions, time_efficiency
-from .common import Component, ExperimentSetup, build_isotope_kernel, targets_per_isotope
+from .common import Atom, Component, ExperimentSetup, build_es_kernel, build_isotope_kernel, targets_per_isotope
 
 RELEASE = "csi-2021"
 DETECTOR_MASS_KG = 14.6
@@ -128,7 +128,20 @@ def build(
         for iso, n in ((cs, n_cs), (i, n_i))
     )
     fractions = time_fractions(source.pulse.shifted(timing_shift_us), recipe.time_normalisation)
-    cevns = BinnedCEvNS(PE_EDGES, "PE", TIME_EDGES_US, kernels, fractions, {"release": RELEASE})
+    es_atoms: tuple = ()
+    if recipe.electron_scattering:
+        # electron recoils: no quenching, PE = LY x E_er, same smearing and efficiency
+        def es_response(t_er_kev: NDArray[np.float64]) -> NDArray[np.float64]:
+            e_ee = np.clip(t_er_kev, 1e-6, None)
+            return fold_density_into_bins(
+                lambda x: gamma_smearing_pdf(x[None, :], e_ee[:, None], LIGHT_YIELD_PE_PER_KEV_EE), PE_EDGES, eff
+            )
+
+        es_atoms = tuple(
+            build_es_kernel(Atom(f"es:{el}", el, z), n_at, source, es_response)
+            for el, z, n_at in (("Cs", 55, n_cs), ("I", 53, n_i))
+        )
+    cevns = BinnedCEvNS(PE_EDGES, "PE", TIME_EDGES_US, kernels, fractions, {"release": RELEASE}, es_atoms)
 
     observed = histogram_events(_events("dataBeamOnC.txt", root))
     ss = histogram_events(_events("dataBeamOnAC.txt", root))

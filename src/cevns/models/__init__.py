@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from .base import Model, Parameter
+from .electromagnetic import ChargeRadius, MagneticMoment, Millicharge
 from .light_mediators import light_mediator_models
 from .ngi import GeneralizedInteractions
 from .nsi import VectorNSI
 from .sm import StandardModel
 
 #: constructors by model name
-MODELS: dict = {"sm": StandardModel, "nsi": VectorNSI, "ngi": GeneralizedInteractions, **light_mediator_models()}
+MODELS: dict = {
+    "sm": StandardModel, "nsi": VectorNSI, "ngi": GeneralizedInteractions, **light_mediator_models(),
+    "magnetic-moment": MagneticMoment, "charge-radius": ChargeRadius, "millicharge": Millicharge,
+}
 
 
 def get_model(name: str | None) -> Model:

@@ -79,7 +79,28 @@ class Model:
         v = self.complete(values, recipe)
         terms = self.terms_unnormalised(cevns, recipe, v)
         norm = v["cevns_norm"][:, None]
-        return {k: norm * t for k, t in terms.items()}
+        out = {k: norm * t for k, t in terms.items()}
+        if cevns.es_atoms:
+            out.update(self.es_terms(cevns, recipe, v))
+        return out
+
+    def es_terms(self, cevns: BinnedCEvNS, recipe: Recipe, v: dict[str, NDArray[np.float64]]) -> Terms:
+        """Neutrino-electron scattering terms (SM by default; seed 004 eq. 4). Models that
+        change ES override :meth:`es_couplings_batch` or this method."""
+        out: Terms = {}
+        p = v["cevns_norm"].size
+        for atom in cevns.es_atoms:
+            for f in FLAVOURS:
+                gv, ga = self.es_couplings_batch(f, recipe, v, atom.t_nr_mev)
+                out.update(sm_like_es_terms(atom.isotope.name, f, gv, ga, p, atom.t_nr_mev.size))
+        return out
+
+    def es_couplings_batch(self, flavour: str, recipe: Recipe, v, t_er_mev) -> tuple[NDArray, NDArray]:
+        """(g_V, g_A) for ES, each broadcastable to ``(P, n_T)``; SM values by default."""
+        from ..electron_scattering import es_couplings
+
+        gv, ga = es_couplings(flavour, recipe.sin2_theta_w)
+        return np.asarray(gv), np.asarray(ga)
 
     def terms_unnormalised(self, cevns: BinnedCEvNS, recipe: Recipe, v: dict[str, NDArray[np.float64]]) -> Terms:
         raise NotImplementedError
@@ -95,6 +116,20 @@ class Model:
                 for p in self.parameters.values()
             },
         }
+
+
+def sm_like_es_terms(atom_name: str, flavour: str, gv, ga, p: int, n_t: int) -> Terms:
+    """ES kernel coefficients of seed 004 eq. (4) for couplings gv, ga (broadcast to (P, n_T)):
+    (gV+gA)^2 m0 + (gV-gA)^2 (m0 - 2 m1 + m2) - (gV^2 - gA^2) me."""
+    gv = np.broadcast_to(np.asarray(gv, dtype=float), (p, n_t))
+    ga = np.broadcast_to(np.asarray(ga, dtype=float), (p, n_t))
+    plus, minus = (gv + ga) ** 2, (gv - ga) ** 2
+    return {
+        ("es_m0", atom_name, flavour): plus + minus,
+        ("es_m1", atom_name, flavour): -2.0 * minus,
+        ("es_m2", atom_name, flavour): minus,
+        ("es_me", atom_name, flavour): -(gv**2 - ga**2),
+    }
 
 
 def couplings_for(recipe: Recipe, sin2: NDArray[np.float64] | None = None) -> dict[str, tuple[NDArray, NDArray]]:
