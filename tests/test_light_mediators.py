@@ -154,7 +154,7 @@ def test_setup_isotopes_match_synthetic_grids(setups):
     """The synthetic grids below use the same isotopes and form factors as the experiment setups."""
     assert [ik.isotope.name for ik in setups["lar-2020"].cevns.isotopes] == ["Ar40"]
     assert [ik.isotope.name for ik in setups["csi-2021"].cevns.isotopes] == ["Cs133", "I127"]
-    for exp, (det, lo, hi) in (("lar-2020", DETECTORS["Ar"]), ("csi-2021", DETECTORS["CsI"])):
+    for exp, (_names, lo, hi) in (("lar-2020", DETECTORS["Ar"]), ("csi-2021", DETECTORS["CsI"])):
         for ik in setups[exp].cevns.isotopes:
             assert ik.isotope == isotope(ik.isotope.name, RECIPE.radii)
             fp, fn = nucleon_form_factors(ik.isotope, ik.t_nr_mev, RECIPE.form_factor)
@@ -396,7 +396,7 @@ def test_eq28_leptonic_models(model):
                 eps = np.zeros_like(q)
             dgp = SQRT2 * ALPHA * g[:, None] ** 2 * eps[None, :] / (np.pi * G_F * (q[None, :] ** 2 + m[:, None] ** 2))
             expected = ((GVP[f] + dgp) * ik.isotope.z * ik.f_proton + GVN * ik.isotope.n * ik.f_neutron) ** 2
-            np.testing.assert_allclose(out[("vector", ik.isotope.name, f)], expected, rtol=1e-8,
+            np.testing.assert_allclose(out[("vector", ik.isotope.name, f)], expected, rtol=1e-6,
                                        err_msg=f"{model} {ik.isotope.name} {f}: Q^2 != seed 002 eq. (28)")
 
 
@@ -534,9 +534,10 @@ def test_high_mass_strip_position(model, flavour, eq_strip, eq_cancel, tol, q_me
             f"{model} {iso_name}: cancellation at g = {g_cancel:.4g}, seed 002 gives {eq_cancel:g} M/GeV")
         # for a coupling ~ g^2 the strip (Z' term = -2 Q_SM) is sqrt2 above the cancellation (Z' term = -Q_SM)
         assert g_strip / g_cancel == pytest.approx(np.sqrt(2), rel=2e-3)
-    # M^2 >> |q|^2: the strip scales linearly with the mass
+    # the strip follows g^2 ~ |q|^2 + M^2: linear in the mass for M^2 >> |q|^2
     _, g_strip_10 = _strip_coupling(model, iso_name, flavour, t, m_med=10000.0)
-    assert g_strip_10 / g_strip == pytest.approx(10.0, rel=1e-3)
+    q2 = 2 * mass * t
+    assert g_strip_10 / g_strip == pytest.approx(np.sqrt((q2 + 1e8) / (q2 + 1e6)), rel=1e-6)
 
 
 def test_universal_strip_in_the_fit(data_root):
@@ -585,7 +586,7 @@ def test_gm2_band():
     per = delta_a_mu_per_g2(m)
     np.testing.assert_allclose(per * band[:, 0] ** 2, DELTA_A_MU - 2 * SIGMA_A_MU, rtol=1e-12)
     np.testing.assert_allclose(per * band[:, 1] ** 2, DELTA_A_MU + 2 * SIGMA_A_MU, rtol=1e-12)
-    np.testing.assert_allclose(DELTA_A_MU, 25.1e-10) and np.testing.assert_allclose(SIGMA_A_MU, 5.9e-10)
+    assert (DELTA_A_MU, SIGMA_A_MU) == pytest.approx((25.1e-10, 5.9e-10)), "seed 002 eq. (57): (25.1 +- 5.9)e-10"
     np.testing.assert_allclose(gm2_band(m, -3.0), band / 3.0, rtol=1e-12)  # g_B = |Q'_mu| g
     with pytest.raises(ValueError, match="muon"):
         gm2_band(m, 0.0)

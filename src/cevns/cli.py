@@ -206,8 +206,8 @@ def profile(es, experiments, recipe, model, fixed, as_json, param, grid, cl, fre
 
 @main.command()
 @common_options
-@click.option("--x", "x_spec", required=True, help="PARAM:LO:HI:N for the x axis.")
-@click.option("--y", "y_spec", required=True, help="PARAM:LO:HI:N for the y axis.")
+@click.option("--x", "x_spec", required=True, help="PARAM:LO:HI:N for the x axis (append :log for a log grid).")
+@click.option("--y", "y_spec", required=True, help="PARAM:LO:HI:N for the y axis (append :log for a log grid).")
 @click.option("--cl", default="90%", show_default=True, help="Comma-separated CLs for the contours.")
 @click.option("--dof", default=2, show_default=True, type=click.IntRange(1, 2))
 @click.option("--plot", "plot_file", default=None, help="Write the Delta-chi2 map with contours to FILE.")
@@ -216,7 +216,9 @@ def scan2d(es, experiments, recipe, model, fixed, as_json, x_spec, y_spec, cl, d
     def spec(text):
         name, _, rest = text.partition(":")
         if not rest:
-            raise click.BadParameter(f"{text!r}: use PARAM:LO:HI:N")
+            raise click.BadParameter(f"{text!r}: use PARAM:LO:HI:N (or PARAM:LO:HI:N:log)")
+        if rest.endswith(":log"):
+            return name, _log_range(rest[: -len(":log")], name)
         return name, _range(rest)
 
     (xp, xv), (yp, yv) = spec(x_spec), spec(y_spec)

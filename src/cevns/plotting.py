@@ -55,6 +55,9 @@ def plot_contours(result: dict, path: str) -> None:
             ax.plot(arr[:, 0], arr[:, 1], color=f"C{k + 1}", lw=2, label=f"{cl} ({result['dof']} dof)" if j == 0 else None)
     b = result["best"]
     ax.plot(b[result["x"]["param"]], b[result["y"]["param"]], "w*", ms=12, mec="k", label="best fit")
+    for vals, setter in ((x, ax.set_xscale), (y, ax.set_yscale)):
+        if len(vals) > 2 and np.all(vals > 0) and np.allclose(np.diff(np.log(vals)), np.log(vals[1] / vals[0])):
+            setter("log")
     ax.set_xlabel(result["x"]["param"])
     ax.set_ylabel(result["y"]["param"])
     ax.set_title(f"{', '.join(result['experiments'])}: model {result['model']}, recipe {result['recipe']}")

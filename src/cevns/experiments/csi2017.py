@@ -102,7 +102,8 @@ def build(recipe: Recipe, root: Path | None = None, nodes_per_bin: int = 8, ligh
     for f in FLAVOURS:
         frac = binned_fractions(f, TIME_EDGES_US, source.pulse)
         fractions[f] = frac / frac.sum() if recipe.time_normalisation == "window" else frac
-    cevns = BinnedCEvNS(PE_EDGES, "PE", TIME_EDGES_US, kernels, fractions, {"release": RELEASE, "roi_pe": ROI_PE})
+    meta = {"release": RELEASE, "roi_pe": ROI_PE, "baseline_m": source.baseline_m}
+    cevns = BinnedCEvNS(PE_EDGES, "PE", TIME_EDGES_US, kernels, fractions, meta)
 
     observed = _grid_table("data_coincidence_beamOn.txt", root)
     ss = _grid_table("data_anticoincidence_beamOn.txt", root)

@@ -141,7 +141,8 @@ def build(
             build_es_kernel(Atom(f"es:{el}", el, z), n_at, source, es_response)
             for el, z, n_at in (("Cs", 55, n_cs), ("I", 53, n_i))
         )
-    cevns = BinnedCEvNS(PE_EDGES, "PE", TIME_EDGES_US, kernels, fractions, {"release": RELEASE}, es_atoms)
+    meta = {"release": RELEASE, "baseline_m": source.baseline_m}
+    cevns = BinnedCEvNS(PE_EDGES, "PE", TIME_EDGES_US, kernels, fractions, meta, es_atoms)
 
     observed = histogram_events(_events("dataBeamOnC.txt", root))
     ss = histogram_events(_events("dataBeamOnAC.txt", root))

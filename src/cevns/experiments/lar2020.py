@@ -131,7 +131,8 @@ def build(recipe: Recipe, root: Path | None = None, n_nodes: int = 200) -> Exper
         fractions = time_fractions(source.pulse, recipe.time_normalisation)
     else:
         raise ValueError(f"unknown lar_time_model {recipe.lar_time_model!r}; choose 'decay-chain' or 'release'")
-    cevns = BinnedCEvNS(ENERGY_EDGES_KEV_EE, "keVee", TIME_EDGES_US, kernels, fractions, {"release": RELEASE})
+    meta = {"release": RELEASE, "baseline_m": source.baseline_m}
+    cevns = BinnedCEvNS(ENERGY_EDGES_KEV_EE, "keVee", TIME_EDGES_US, kernels, fractions, meta)
 
     shapes = {k: load_pdf3d(v, root) for k, v in SHAPE_FILES.items()}
     f90_given_e = pdfs["cevns"].sum(axis=2)

@@ -8,11 +8,13 @@ from .light_mediators import light_mediator_models
 from .ngi import GeneralizedInteractions
 from .nsi import VectorNSI
 from .sm import StandardModel
+from .sterile import SterileOscillation, TransitionMagneticMomentSterile
 
 #: constructors by model name
 MODELS: dict = {
     "sm": StandardModel, "nsi": VectorNSI, "ngi": GeneralizedInteractions, **light_mediator_models(),
     "magnetic-moment": MagneticMoment, "charge-radius": ChargeRadius, "millicharge": Millicharge,
+    "sterile-osc": SterileOscillation, "tmm-sterile": TransitionMagneticMomentSterile,
 }
 
 

@@ -1,0 +1,435 @@
+"""Exclusion scans (issue #4): grids, the CLI, scan vs direct minimisation, resume, files and limit summaries.
+
+Grid validation, atomic writes and the CLI's usage errors need no data; everything else uses
+the COHERENT releases (``data_root`` fixture; set CEVNS_DATA_DIR). The profiled chi2 of the
+scan is checked against an iminuit minimisation over all nuisances of the chi2 written out
+explicitly from the likelihood pieces (as in tests/test_inference.py).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner, Result
+from iminuit import Minuit
+
+import cevns.api as api
+import cevns.scan as scan_mod
+from cevns.cli import main
+from cevns.inference import Analysis, make_analysis
+from cevns.likelihood import Branch, ExperimentLikelihood
+from cevns.models import MODELS
+from cevns.scan import atomic_write_bytes, column_crossings, coupling_limit, log_grid, scan_grid, validate_grid
+
+MASSES = np.geomspace(1.0, 1000.0, 4)
+COUPLINGS = np.geomspace(1e-5, 1e-3, 4)
+SMALL_LIMITS_GRID = {"masses": np.geomspace(0.1, 1e4, 8), "couplings": np.geomspace(1e-7, 1.0, 25)}
+LIMITS_KEYS = {"model", "experiments", "recipe", "cl", "dof", "low_mass", "high_mass", "boundary", "provenance"}
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def invoke(args: list[str]) -> Result:
+    return CliRunner().invoke(main, args)
+
+
+def assert_clean_exit(result: Result, code: int) -> None:
+    """Exit status ``code`` through SystemExit, never an uncaught exception (a traceback)."""
+    assert result.exit_code == code, f"exit {result.exit_code}, expected {code}\n{result.output}\n{result.exception!r}"
+    assert result.exception is None or isinstance(result.exception, SystemExit), (
+        f"uncaught {result.exception!r} would print a traceback\n{result.output}"
+    )
+    assert "Traceback" not in result.output and "Traceback" not in result.stderr
+
+
+def _explicit_chi2(eta, lk: ExperimentLikelihood, branch: Branch, s) -> float:
+    """chi2 of one branch at nuisances ``eta`` from the likelihood's pieces (see tests/test_inference.py)."""
+    comps = {"cevns": s, **branch.backgrounds}
+    mu = sum(comps.values())
+    for e, nu in zip(eta, lk.nuisances, strict=True):
+        mu = mu + e * comps[nu.target] * (1.0 if nu.multiplier is None else nu.multiplier)
+    n = lk.observed
+    if lk.form == "gaussian":
+        val = float(np.sum((n - mu) ** 2 / lk.sigma2))
+    else:
+        if np.any(mu < 0) or np.any((mu <= 0) & (n > 0)):
+            return 1e30
+        pos = n > 0
+        val = 2.0 * float(np.sum(mu - n)) + 2.0 * float(np.sum(n[pos] * np.log(n[pos] / mu[pos])))
+    for e, nu in zip(eta, lk.nuisances, strict=True):
+        if nu.sigma is not None and np.isfinite(nu.sigma):
+            val += (e / nu.sigma) ** 2
+    return val + branch.penalty
+
+
+def _explicit_gradient(eta, lk: ExperimentLikelihood, branch: Branch, s):
+    comps = {"cevns": s, **branch.backgrounds}
+    temps = np.array([comps[nu.target] * (1.0 if nu.multiplier is None else nu.multiplier) for nu in lk.nuisances])
+    mu = sum(comps.values()) + eta @ temps
+    n = lk.observed
+    if lk.form == "gaussian":
+        g = -2.0 * temps @ ((n - mu) / lk.sigma2)
+    else:
+        g = 2.0 * temps @ (1.0 - np.where(mu > 0, n / np.where(mu > 0, mu, 1.0), 0.0))
+    for k, nu in enumerate(lk.nuisances):
+        if nu.sigma is not None and np.isfinite(nu.sigma):
+            g[k] += 2.0 * eta[k] / nu.sigma**2
+    return g
+
+
+def _direct_minimum(lk: ExperimentLikelihood, branch: Branch, s) -> Minuit:
+    m = Minuit(lambda e: _explicit_chi2(np.asarray(e), lk, branch, s), np.zeros(len(lk.nuisances)),
+               grad=lambda e: _explicit_gradient(np.asarray(e), lk, branch, s))
+    m.errordef = Minuit.LEAST_SQUARES
+    m.strategy = 2
+    m.tol = 1e-6
+    if lk.form == "poisson":
+        m.limits = [(-1.0, None) if nu.multiplier is None else (None, None) for nu in lk.nuisances]
+    m.migrad()
+    m.migrad()
+    return m
+
+
+def _direct_chi2(an: Analysis, m_med: float, g: float) -> tuple[float, dict[str, np.ndarray]]:
+    """Sum over experiments of the minimum over branches of the iminuit minimum over all nuisances."""
+    total, etas = 0.0, {}
+    for lk in an.likelihoods:
+        terms = an.model.terms(lk.cevns, an.recipe, {"m_med_mev": np.array([m_med]), "g": np.array([g])})
+        fits = [_direct_minimum(lk, b, lk.signal(terms, b)[0]) for b in lk.branches]
+        for f in fits:
+            assert f.valid, f"iminuit failed for {lk.experiment} at M = {m_med}, g = {g}: {f.fmin}"
+        best = min(fits, key=lambda f: f.fval)
+        total += best.fval
+        etas[lk.experiment] = np.array(best.values)
+    return total, etas
+
+
+# ----------------------------------------------------------------------------- grid validation (no data)
+
+
+@pytest.mark.parametrize(
+    ("masses", "couplings", "fragment"),
+    [([], [1e-3], "empty grid"), ([1.0], [], "empty grid"), ([-1.0, 10.0], [1e-3], "masses must be positive"),
+     ([0.0, 10.0], [1e-3], "masses must be positive"), ([np.nan], [1e-3], "masses must be positive"),
+     ([1.0], [-1e-3, 1e-3], "couplings must be positive"), ([1.0], [0.0], "couplings must be positive"),
+     ([1.0], [np.inf], "couplings must be positive")],
+)
+def test_validate_grid_errors(masses, couplings, fragment):
+    with pytest.raises(ValueError, match=fragment) as exc:
+        validate_grid(np.asarray(masses, dtype=float), np.asarray(couplings, dtype=float))
+    assert "e.g. --" in str(exc.value), f"the message should show an example grid: {exc.value}"
+
+
+def test_validate_grid_accepts_a_good_grid():
+    validate_grid(MASSES, COUPLINGS)
+
+
+def test_log_grid():
+    np.testing.assert_allclose(log_grid(1.0, 100.0, 3), [1.0, 10.0, 100.0], rtol=1e-14)
+    assert log_grid(5.0, 5.0, 1).tolist() == [5.0]
+    for lo, hi in ((0.0, 1.0), (-1.0, 10.0), (1.0, -1.0)):
+        with pytest.raises(ValueError, match="positive"):
+            log_grid(lo, hi, 5)
+    with pytest.raises(ValueError, match="at least one"):
+        log_grid(1.0, 10.0, 0)
+
+
+# ----------------------------------------------------------------------------- atomic writes (no data)
+
+
+def test_atomic_write_bytes(tmp_path):
+    target = tmp_path / "sub" / "out.bin"
+    atomic_write_bytes(target, b"first")
+    assert target.read_bytes() == b"first"
+    atomic_write_bytes(target, b"second, longer content")
+    assert target.read_bytes() == b"second, longer content"
+    assert sorted(os.listdir(target.parent)) == ["out.bin"], "temporary files left behind"
+    with pytest.raises(TypeError):
+        atomic_write_bytes(target, "not bytes")  # type: ignore[arg-type]
+    assert target.read_bytes() == b"second, longer content", "a failed write must keep the old content"
+    assert sorted(os.listdir(target.parent)) == ["out.bin"], "temporary file left behind after a failed write"
+
+
+# ----------------------------------------------------------------------------- CLI usage errors (no data)
+
+
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [(["limits", "-m", "nope", "-e", "csi-2021"], ["unknown model 'nope'", *[m for m in MODELS]]),
+     (["scan", "-m", "b-l", "-e", "csi-2021", "--masses", "-1:100:5", "--couplings", "1e-5:1e-3:4", "--out", "x.csv"],
+      ["-1:100:5", "positive"]),
+     (["scan", "-m", "b-l", "-e", "csi-2021", "--masses", "1:100:5", "--couplings", "0:1:5", "--out", "x.csv"],
+      ["0:1:5", "positive"]),
+     (["scan", "-m", "b-l", "-e", "csi-2021", "--masses", "1:100:5", "--couplings", "1e-5:1e-3:4", "--out", "x.txt"],
+      ["x.txt", ".csv", ".parquet"]),
+     (["limits", "-m", "b-l", "-e", "csi-2021", "--masses", "1:100:0"], ["N >= 1"]),
+     (["limits", "-m", "b-l", "-e", "csi-2021", "--couplings", "1e-3:1e-5:5"], ["HI > LO"])],
+    ids=["unknown-model", "negative-mass", "zero-coupling", "bad-suffix", "no-points", "reversed"],
+)
+def test_cli_usage_errors(tmp_path, monkeypatch, args, fragments):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CEVNS_DATA_DIR", str(tmp_path / "no-data-here"))
+    result = invoke(args)
+    assert_clean_exit(result, 2)
+    for frag in fragments:
+        assert frag in result.stderr, f"{frag!r} missing from stderr:\n{result.stderr}"
+    assert result.stdout == ""
+    assert list(tmp_path.iterdir()) == [], f"files written on a usage error: {list(tmp_path.iterdir())}"
+
+
+# ----------------------------------------------------------------------------- fixtures with data
+
+
+@pytest.fixture(scope="module")
+def bl_analysis(data_root) -> Analysis:
+    return make_analysis(["csi-2021", "lar-2020"], "atzori2022", "b-l", root=data_root)
+
+
+@pytest.fixture(scope="module")
+def bl_scan(bl_analysis):
+    return scan_grid(bl_analysis, MASSES, COUPLINGS, chunk_size=5)
+
+
+@pytest.fixture(scope="module")
+def csi_bl(data_root) -> Analysis:
+    return make_analysis(["csi-2021"], "atzori2022", "b-l", root=data_root)
+
+
+def test_scan_needs_a_mediator_model_and_a_grid(data_root):
+    an = make_analysis(["csi-2021"], "atzori2022", "sm", root=data_root)
+    with pytest.raises(ValueError, match="m_med_mev") as exc:
+        scan_grid(an, MASSES, COUPLINGS)
+    assert "valid:" in str(exc.value)
+    with pytest.raises(ValueError, match="empty grid"):
+        scan_grid(make_analysis(["csi-2021"], "atzori2022", "b-l", root=data_root), MASSES, np.array([]))
+
+
+# ----------------------------------------------------------------------------- scan == direct minimisation
+
+
+@pytest.mark.parametrize(("i", "j"), [(0, 0), (0, 3), (1, 2), (2, 2), (3, 1), (3, 3)])
+def test_scan_equals_direct_minimisation(bl_analysis, bl_scan, i, j):
+    res = bl_scan
+    direct, etas = _direct_chi2(bl_analysis, MASSES[i], COUPLINGS[j])
+    assert abs(res.chi2[i, j] - direct) <= 1e-4, (
+        f"M = {MASSES[i]:.3g} MeV, g = {COUPLINGS[j]:.3g}: scan chi2 {res.chi2[i, j]:.6f} != direct minimum {direct:.6f}")
+    for lk in bl_analysis.likelihoods:
+        scanned = np.array([res.nuisances[f"{lk.experiment}:{nu.name}"][i, j] for nu in lk.nuisances])
+        np.testing.assert_allclose(scanned, etas[lk.experiment], atol=2e-3,
+                                   err_msg=f"{lk.experiment}: best nuisances of the scan differ from iminuit's")
+
+
+def test_scan_result_structure(bl_analysis, bl_scan):
+    res = bl_scan
+    assert res.chi2.shape == (MASSES.size, COUPLINGS.size)
+    np.testing.assert_array_equal(res.masses_mev, MASSES)
+    np.testing.assert_array_equal(res.couplings, COUPLINGS)
+    assert np.all(np.isfinite(res.chi2))
+    sm_direct, _ = _direct_chi2(bl_analysis, 1.0, 0.0)
+    assert res.chi2_sm == pytest.approx(sm_direct, abs=1e-4)
+    assert res.chi2_min == pytest.approx(min(res.chi2.min(), res.chi2_sm))
+    assert np.all(res.delta_chi2 >= 0)
+    # B-L only adds to |Q| (seed 002 sec. IV.2): chi2 grows with g at fixed mass and falls with M at fixed g
+    assert np.all(np.diff(res.chi2, axis=1) > -1e-6) and np.all(np.diff(res.chi2, axis=0) < 1e-6)
+    assert np.all(res.signal_total > res.signal_sm), "B-L must raise the CEvNS signal everywhere"
+    for key in ("csi-2021:eta_cevns", "lar-2020:beta_cevns"):
+        assert key in res.nuisances and res.nuisances[key].shape == res.chi2.shape
+
+
+# ----------------------------------------------------------------------------- checkpoint and resume
+
+
+def _counting(monkeypatch, an: Analysis) -> list[int]:
+    calls: list[int] = []
+    original = an.evaluate
+
+    def evaluate(values):
+        calls.append(int(np.size(values["g"])))
+        return original(values)
+
+    monkeypatch.setattr(an, "evaluate", evaluate)
+    return calls
+
+
+def test_scan_resume(bl_analysis, bl_scan, tmp_path, monkeypatch):
+    ck = tmp_path / "ck.npz"
+    with pytest.raises(KeyboardInterrupt):
+        scan_grid(bl_analysis, MASSES, COUPLINGS, chunk_size=5, checkpoint=ck, stop_after_chunks=2)
+    assert ck.is_file(), "the checkpoint must survive the interruption"
+    with np.load(ck) as saved:
+        assert saved["done"].tolist() == [True, True, False, False]
+        assert np.all(np.isfinite(saved["chi2"][:10])) and np.all(np.isnan(saved["chi2"][10:]))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ck.npz"], "temporary files left by the checkpoint writer"
+
+    calls = _counting(monkeypatch, bl_analysis)
+    progress: list[tuple[int, int]] = []
+    res = scan_grid(bl_analysis, MASSES, COUPLINGS, chunk_size=5, checkpoint=ck, progress=lambda d, t: progress.append((d, t)))
+    assert calls == [5, 1, 1], f"the resumed scan evaluated {calls} points: finished chunks must not be recomputed"
+    assert progress == [(1, 4), (2, 4), (3, 4), (4, 4)]
+    np.testing.assert_array_equal(res.chi2, bl_scan.chi2, err_msg="resumed scan != uninterrupted scan")
+    for k, v in bl_scan.nuisances.items():
+        np.testing.assert_array_equal(res.nuisances[k], v, err_msg=f"nuisance {k}: resumed != uninterrupted")
+    np.testing.assert_array_equal(res.signal_total, bl_scan.signal_total)
+    assert res.chi2_sm == bl_scan.chi2_sm
+
+
+def test_checkpoint_of_another_grid_is_ignored(bl_analysis, bl_scan, tmp_path):
+    ck = tmp_path / "ck.npz"
+    with pytest.raises(KeyboardInterrupt):
+        scan_grid(bl_analysis, MASSES, COUPLINGS * 2, chunk_size=5, checkpoint=ck, stop_after_chunks=3)
+    res = scan_grid(bl_analysis, MASSES, COUPLINGS, chunk_size=5, checkpoint=ck)
+    np.testing.assert_array_equal(res.chi2, bl_scan.chi2, err_msg="a checkpoint of another grid was reused")
+
+
+def test_resume_with_another_chunk_size(bl_analysis, bl_scan, tmp_path):
+    """A checkpoint written with one chunk size must not corrupt a resume with another (e.g. the default)."""
+    ck = tmp_path / "ck.npz"
+    with pytest.raises(KeyboardInterrupt):
+        scan_grid(bl_analysis, MASSES, COUPLINGS, chunk_size=5, checkpoint=ck, stop_after_chunks=2)
+    res = scan_grid(bl_analysis, MASSES, COUPLINGS, checkpoint=ck)  # default chunk_size=2500: one chunk
+    n_nan = int(np.isnan(res.chi2).sum())
+    assert n_nan == 0, (
+        f"scan_grid resumed a chunk_size=5 checkpoint with chunk_size=2500 and returned {n_nan} NaN chi2 values: "
+        "the checkpoint's per-chunk 'done' flags are reused although the chunks differ (chunk_size is not part of "
+        "the checkpoint configuration hash)")
+    np.testing.assert_allclose(res.chi2, bl_scan.chi2, rtol=1e-10)
+
+
+def test_api_scan_interrupted_and_resumed_writes_the_same_csv(data_root, tmp_path, monkeypatch):
+    real = scan_mod.scan_grid
+    args = ("b-l", ["csi-2021", "lar-2020"], MASSES, COUPLINGS)
+
+    def interrupted(*a, **k):
+        return real(*a, **{**k, "chunk_size": 5, "stop_after_chunks": 2})
+
+    def small_chunks(*a, **k):
+        return real(*a, **{**k, "chunk_size": 5})
+
+    resumed, fresh = tmp_path / "resumed" / "scan.csv", tmp_path / "fresh" / "scan.csv"
+    ck = resumed.with_name("scan.csv.partial.npz")
+    monkeypatch.setattr(scan_mod, "scan_grid", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        api.scan(*args, out=str(resumed))
+    assert ck.is_file(), f"api.scan must keep its default checkpoint {ck.name} after an interruption"
+    assert not resumed.exists(), "no output file may be written by an interrupted scan"
+    monkeypatch.setattr(scan_mod, "scan_grid", small_chunks)
+    meta = api.scan(*args, out=str(resumed))
+    api.scan(*args, out=str(fresh))
+    assert resumed.read_bytes() == fresh.read_bytes(), "interrupted-and-resumed CSV differs from the uninterrupted one"
+    assert not ck.exists(), "the checkpoint must be removed after success"
+    assert sorted(p.name for p in resumed.parent.iterdir()) == ["scan.csv", "scan.csv.json"]
+
+    sidecar = json.loads(Path(meta["sidecar"]).read_text())
+    assert Path(meta["sidecar"]) == resumed.with_name("scan.csv.json")
+    assert sidecar == json.loads(fresh.with_name("scan.csv.json").read_text())
+    header = resumed.read_text().splitlines()[0].split(",")
+    assert sidecar["columns"] == header
+    assert header[:5] == ["mass_mev", "g", "chi2", "delta_chi2", "excluded"]
+    assert "csi-2021:eta_cevns" in header and "lar-2020:beta_cevns" in header
+    assert {"cevns_version", "recipe", "data_dir"} <= set(sidecar["provenance"])
+    assert sidecar["model"] == "b-l" and sidecar["experiments"] == ["csi-2021", "lar-2020"]
+    assert sidecar["masses_mev"] == {"min": pytest.approx(1.0), "max": pytest.approx(1000.0), "n": 4}
+    data = np.loadtxt(resumed, delimiter=",", skiprows=1)
+    assert data.shape == (16, len(header))
+    np.testing.assert_allclose(data[:, 3], data[:, 2] - sidecar["chi2_min"], atol=1e-6)
+    np.testing.assert_array_equal(data[:, 4], (data[:, 3] > sidecar["delta_chi2_threshold"]).astype(float))
+
+
+def test_cli_scan_writes_csv_and_sidecar(data_root, tmp_path):
+    out = tmp_path / "grid.csv"
+    result = invoke(["scan", "-m", "b-l", "-e", "csi-2021", "--masses", "1:1000:3", "--couplings", "1e-5:1e-3:3",
+                     "--out", str(out), "--json"])
+    assert_clean_exit(result, 0)
+    meta = json.loads(result.stdout)
+    assert out.is_file() and Path(meta["sidecar"]).is_file()
+    assert not out.with_name("grid.csv.partial.npz").exists()
+    lines = out.read_text().splitlines()
+    assert lines[0].split(",") == meta["columns"] and len(lines) == 1 + 9
+
+
+@pytest.mark.skipif(importlib.util.find_spec("pyarrow") is not None, reason="pyarrow is installed")
+def test_cli_scan_parquet_without_pyarrow(data_root, tmp_path):
+    result = invoke(["scan", "-m", "b-l", "-e", "csi-2021", "--masses", "1:1000:2", "--couplings", "1e-5:1e-3:2",
+                     "--out", str(tmp_path / "grid.parquet")])
+    assert_clean_exit(result, 2)
+    assert "pyarrow" in result.stderr and ".csv" in result.stderr
+    assert not (tmp_path / "grid.parquet").exists()
+
+
+# ----------------------------------------------------------------------------- limits
+
+
+@pytest.fixture(scope="module")
+def universal_limits(data_root):
+    return api.limits("universal", ["csi-2021"], "atzori2022", "2sigma", 1, **SMALL_LIMITS_GRID)
+
+
+def test_api_limits_json(universal_limits):
+    res = universal_limits
+    json.dumps(res)
+    assert LIMITS_KEYS <= set(res), f"missing keys {LIMITS_KEYS - set(res)}"
+    assert res["model"] == "universal" and res["experiments"] == ["csi-2021"] and res["recipe"] == "atzori2022"
+    assert res["cl"] == "2sigma" and res["dof"] == 1
+    assert res["delta_chi2_threshold"] == pytest.approx(4.0)
+    assert set(res["low_mass"]) == {"mass_mev", "g"} and set(res["high_mass"]) == {"mass_mev", "g_over_m_per_gev"}
+    assert 0 < res["low_mass"]["g"] < 1e-3, f"low-mass bound {res['low_mass']['g']}"
+    assert res["low_mass"]["mass_mev"] < 1.0 and res["high_mass"]["mass_mev"] >= 1e4
+    assert res["high_mass"]["g_over_m_per_gev"] > 0
+    assert {"cevns_version", "recipe"} <= set(res["provenance"])
+    bnd = res["boundary"]
+    assert len(bnd) == SMALL_LIMITS_GRID["masses"].size
+    assert all(len(p) == 2 and p[1] > 0 for p in bnd)
+    np.testing.assert_allclose([p[0] for p in bnd], SMALL_LIMITS_GRID["masses"])
+    for p, col in zip(bnd, res["allowed_intervals"], strict=True):
+        assert p[1] == col["allowed"][0][1]
+    # the summaries continue the boundary: flat at low mass, g/M constant at high mass
+    assert bnd[0][1] == pytest.approx(res["low_mass"]["g"], rel=0.02)
+    assert bnd[-1][1] / (bnd[-1][0] / 1000.0) == pytest.approx(res["high_mass"]["g_over_m_per_gev"], rel=0.05)
+    assert res["gm2_band"] is not None and len(res["gm2_band"]["g_low"]) == SMALL_LIMITS_GRID["masses"].size
+
+
+def test_limits_without_muon_coupling_has_no_gm2_band(data_root):
+    res = api.limits("le-ltau", ["csi-2021"], "atzori2022", "2sigma", 1, masses=np.array([10.0, 100.0]),
+                     couplings=np.geomspace(1e-5, 1.0, 10))
+    assert res["gm2_band"] is None
+
+
+def test_b_minus_l_boundary_monotone(data_root):
+    res = api.limits("b-l", ["csi-2021"], "atzori2022", "2sigma", 1, **SMALL_LIMITS_GRID)
+    g = np.array([p[1] for p in res["boundary"]])
+    assert g.size == SMALL_LIMITS_GRID["masses"].size
+    assert np.all(g[1:] >= 0.99 * g[:-1]), f"B-L bound not non-decreasing with mass: {g}"
+    for col in res["allowed_intervals"]:
+        assert len(col["allowed"]) == 1, f"B-L has no strip (seed 002 sec. IV.2), got {col}"
+    assert res["low_mass"]["g"] > 0 and res["high_mass"]["g_over_m_per_gev"] > 0
+
+
+def test_coupling_limit_matches_column_crossings(csi_bl):
+    masses = np.geomspace(1.0, 1000.0, 5)
+    res = scan_grid(csi_bl, masses, np.geomspace(1e-6, 1e-1, 30))
+    cross = column_crossings(csi_bl, res, 4.0)
+    assert cross["level"] == pytest.approx(cross["chi2_min"] + 4.0)
+    assert cross["chi2_min"] <= res.chi2_min + 1e-9
+    lim = coupling_limit(csi_bl, masses, 4.0, cross["chi2_min"])
+    for m, col, g_lim in zip(masses, cross["columns"], lim, strict=True):
+        assert col["mass_mev"] == pytest.approx(m)
+        g_cross = col["allowed"][0][1]
+        assert g_lim == pytest.approx(g_cross, rel=0.02), f"M = {m:.3g}: coupling_limit {g_lim:.4g} != crossing {g_cross:.4g}"
+        # the crossing really is where Delta-chi2 reaches the threshold
+        chi2, _ = csi_bl.evaluate({"m_med_mev": np.array([m, m]), "g": np.array([g_cross * 0.99, g_cross * 1.01])})
+        assert chi2[0] <= cross["level"] < chi2[1]
+
+
+def test_plot_limits_png(data_root, tmp_path):
+    png = tmp_path / "limits.png"
+    result = invoke(["plot-limits", "-m", "universal", "-e", "csi-2021", "-e", "lar-2020", "--masses", "0.1:10000:6",
+                     "--couplings", "1e-7:1:20", "--out", str(png)])
+    assert_clean_exit(result, 0)
+    assert png.is_file() and png.stat().st_size > 1000
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
