@@ -3,8 +3,9 @@
 * :func:`scan_grid` evaluates the profiled chi2 (all recipe nuisances profiled, batched)
   on a log-spaced (m_med_mev, g) grid in chunks, with a checkpoint file so that an
   interrupted scan resumes where it stopped; files are written atomically.
-* Delta-chi2 is taken relative to the global minimum: the lowest of the grid, the
-  refined per-column minima and the Standard Model point g = 0.
+* Delta-chi2 is taken relative to the global minimum: for a grid (:class:`ScanResult`,
+  ``cevns scan``) the lowest of the grid and the Standard Model point g = 0; for limits
+  (:func:`column_crossings`, ``cevns limits``) also the refined per-column minima.
 * :func:`column_crossings` refines, for every mass, each crossing of the threshold
   between two grid couplings by bisection, and finds allowed strips narrower than the
   grid spacing by a golden-section search around every local minimum of the column
@@ -156,7 +157,7 @@ def scan_grid(
     chi2 = np.full(n, np.nan)
     nus = {k: np.full(n, np.nan) for k in names}
     done = np.zeros(n_chunks, dtype=bool)
-    key = _config_hash(analysis, masses, cpl)
+    key = _config_hash(analysis, masses, cpl) + f"-chunk{int(chunk_size)}"
     if checkpoint is not None and Path(checkpoint).is_file():
         with np.load(checkpoint, allow_pickle=False) as ck:
             if str(ck["config"]) == key:

@@ -115,7 +115,15 @@ def profile_poisson(
         both = at_bound[:, :, None] | at_bound[:, None, :]
         hess = np.where(both, eye, hess)
         grad = np.where(at_bound, 0.0, grad)
-        step = -np.linalg.solve(hess, grad[..., None])[..., 0]
+        # points whose expectation overflowed (e.g. enormous BSM rates) take no step: their
+        # chi2 stays at its (huge or infinite) value, i.e. they are excluded
+        finite = np.isfinite(hess).all(axis=(1, 2)) & np.isfinite(grad).all(axis=1)
+        hess = np.where(finite[:, None, None], hess, eye)
+        grad = np.where(finite[:, None], grad, 0.0)
+        try:
+            step = -np.linalg.solve(hess, grad[..., None])[..., 0]
+        except np.linalg.LinAlgError:
+            step = -np.einsum("pkl,pl->pk", np.linalg.pinv(hess), grad)
         new_e, new_f, new_mu = e.copy(), fa.copy(), m.copy()
         pending = np.arange(active.size)
         t = 1.0

@@ -21,6 +21,9 @@ Parameters of every model here: ``m_med_mev`` (mediator mass, MeV) and ``g`` (co
   (sigma_piN/m_ud)_ref = 17.3, g = g~_phi; equal to seed 004 eq. (14) with universal couplings.
 * Tensor (seed 004 eq. 15, universal couplings g_nuT = g_qT = g): adds incoherently
       M (4E^2 - M T) C_T^2 F^2 / (2 pi E^2 (|q|^2 + M^2)^2),  C_T = g^2 [Z (delta_u^p + delta_d^p) + N (...n)].
+* Electron scattering (when the recipe switches it on): vector models shift g_V by
+  g^2 Q'_l Q'_e / (2 sqrt2 G_F (2 m_e T + M^2)) (seed 004 eq. 13); the scalar and tensor
+  add eqs. (16)-(17) with g_nu = g_e = g.
 """
 
 from __future__ import annotations
@@ -101,6 +104,20 @@ class VectorMediator(Model):
         return out
 
 
+    def es_couplings_batch(self, flavour, recipe, v, t_er_mev):
+        """g_V -> g_V + g^2 Q'_l Q'_e / (2 sqrt2 G_F (2 m_e T + M^2)) (seed 004 eq. 13)."""
+        from ..constants import M_ELECTRON_MEV
+
+        gv, ga = super().es_couplings_batch(flavour, recipe, v, t_er_mev)
+        qe = self.charges[2]
+        ql = dict(zip(LEPTONS, self.charges[2:], strict=True))[LEPTON_FLAVOUR[flavour]]
+        if qe == 0 or ql == 0:
+            return gv, ga
+        g2, m2 = v["g"][:, None] ** 2, v["m_med_mev"][:, None] ** 2
+        q2 = 2.0 * M_ELECTRON_MEV * np.asarray(t_er_mev)[None, :]
+        return gv + g2 * ql * qe / (2.0 * SQRT2 * G_FERMI_MEV2 * (q2 + m2)), ga
+
+
 class LeptonicMediator(Model):
     """L_a - L_b Z' coupling to quarks through the one-loop kinetic mixing (seed 002 eqs. 28-29)."""
 
@@ -168,6 +185,28 @@ class ScalarMediator(Model):
         return out
 
 
+def _es_propagator_sq(v, t_er_mev):
+    from ..constants import M_ELECTRON_MEV
+
+    g4 = v["g"][:, None] ** 4
+    return g4 / (2.0 * M_ELECTRON_MEV * np.asarray(t_er_mev)[None, :] + v["m_med_mev"][:, None] ** 2) ** 2
+
+
+def _scalar_es_terms(self, cevns, recipe, v) -> Terms:
+    """Seed 004 eq. (16), universal g_nuS = g_eS = g: in units of Z_eff G_F^2 m_e/(2 pi),
+    g^4 m_e^2 T/(4 pi E^2 (2 m_e T + M^2)^2) -> coefficient g^4/(2 G_F^2 (..)^2) on es_me."""
+    out = Model.es_terms(self, cevns, recipe, v)
+    for atom in cevns.es_atoms:
+        x = _es_propagator_sq(v, atom.t_nr_mev) / (2.0 * G_FERMI_MEV2**2)
+        for f in FLAVOURS:
+            key = ("es_me", atom.isotope.name, f)
+            out[key] = out[key] + x
+    return out
+
+
+ScalarMediator.es_terms = _scalar_es_terms
+
+
 class TensorMediator(Model):
     """Light tensor mediator with universal couplings (seed 004 eq. 15)."""
 
@@ -193,6 +232,22 @@ class TensorMediator(Model):
                 out[("m0", ik.isotope.name, f)] = 2.0 * x
                 out[("m2", ik.isotope.name, f)] = -x
         return out
+
+
+def _tensor_es_terms(self, cevns, recipe, v) -> Terms:
+    """Seed 004 eq. (17), universal couplings: m_e g^4/(2 pi (2 m_e T + M^2)^2) [4 - 4T/E + T^2/E^2 - m_e T/E^2]
+    -> X = g^4/(G_F^2 (..)^2) times (4 es_m0 - 4 es_m1 + es_m2 - es_me)."""
+    out = Model.es_terms(self, cevns, recipe, v)
+    for atom in cevns.es_atoms:
+        x = _es_propagator_sq(v, atom.t_nr_mev) / G_FERMI_MEV2**2
+        for f in FLAVOURS:
+            for name, c in (("es_m0", 4.0), ("es_m1", -4.0), ("es_m2", 1.0), ("es_me", -1.0)):
+                key = (name, atom.isotope.name, f)
+                out[key] = out[key] + c * x
+    return out
+
+
+TensorMediator.es_terms = _tensor_es_terms
 
 
 class CustomVectorMediator(VectorMediator):
