@@ -82,7 +82,7 @@ def es_bracket(e, t, gv, ga):
 def test_es_couplings_seed004(flavour):
     gv, ga = es_couplings(flavour, SIN2_W)
     expected = {"nu_e": (2 * SIN2_W + 0.5, 0.5), "nu_mu": (2 * SIN2_W - 0.5, -0.5), "nu_mu_bar": (2 * SIN2_W - 0.5, 0.5)}
-    assert (gv, ga) == pytest.approx(expected[flavour], rel=1e-14), f"{flavour}: (gV, gA) = {(gv, ga)}, want {expected[flavour]}"
+    assert (gv, ga) == pytest.approx(expected[flavour], rel=1e-14, abs=0), f"{flavour}: (gV, gA) = {(gv, ga)}, want {expected[flavour]}"
 
 
 @pytest.mark.parametrize("flavour", FLAVOURS)
@@ -92,19 +92,19 @@ def test_es_total_cross_section_closed_forms(flavour):
     e = 30.0
     gv, ga = es_couplings(flavour, SIN2_W)
     t_max = 2 * e**2 / (2 * e + M_E)
-    assert float(t_max_electron_mev(e)) == pytest.approx(t_max, rel=1e-14)
+    assert float(t_max_electron_mev(e)) == pytest.approx(t_max, rel=1e-14, abs=0)
     sigma = quad(lambda t: float(es_dsigma_dt_cm2_per_mev(e, t, gv, ga, 1.0)), 0.0, t_max, epsabs=0.0, epsrel=1e-11)[0]
     pref = G_F**2 * M_E / (2 * math.pi) * HBARC2  # cm^2/MeV
     exact = pref * ((gv + ga) ** 2 * t_max + (gv - ga) ** 2 * e / 3 * (1 - (1 - t_max / e) ** 3)
                     - (gv**2 - ga**2) * M_E * t_max**2 / (2 * e**2))
     leading = pref * e * ((gv + ga) ** 2 + (gv - ga) ** 2 / 3)
-    assert sigma == pytest.approx(exact, rel=1e-7), f"{flavour}: integral {sigma:.6e} != exact {exact:.6e} cm^2"
-    assert sigma == pytest.approx(leading, rel=0.015), f"{flavour}: integral {sigma:.6e} vs leading order {leading:.6e}"
+    assert sigma == pytest.approx(exact, rel=1e-7, abs=0), f"{flavour}: integral {sigma:.6e} != exact {exact:.6e} cm^2"
+    assert sigma == pytest.approx(leading, rel=0.015, abs=0), f"{flavour}: integral {sigma:.6e} vs leading order {leading:.6e}"
     # beyond T_max and below 0 the cross section vanishes; Z_eff multiplies
     assert float(es_dsigma_dt_cm2_per_mev(e, t_max * 1.0001, gv, ga)) == 0.0
     assert float(es_dsigma_dt_cm2_per_mev(e, -1e-3, gv, ga)) == 0.0
     assert float(es_dsigma_dt_cm2_per_mev(e, 1.0, gv, ga, 55.0)) == pytest.approx(
-        55.0 * float(es_dsigma_dt_cm2_per_mev(e, 1.0, gv, ga, 1.0)), rel=1e-14)
+        55.0 * float(es_dsigma_dt_cm2_per_mev(e, 1.0, gv, ga, 1.0)), rel=1e-14, abs=0)
 
 
 #: textbook tree-level values for sin^2 theta_W = 0.23 (e.g. Giunti & Kim): sigma/E [cm^2/MeV]
@@ -118,7 +118,7 @@ def test_es_total_cross_section_literature(flavour):
     t_max = float(t_max_electron_mev(e))
     sigma = quad(lambda t: float(es_dsigma_dt_cm2_per_mev(e, t, gv, ga)), 0.0, t_max, epsabs=0.0, epsrel=1e-10)[0]
     lit = LITERATURE_SIGMA_OVER_E[flavour] * e
-    assert sigma == pytest.approx(lit, rel=0.04), f"{flavour}: sigma(30 MeV) = {sigma:.3e} cm^2, literature ~{lit:.3e}"
+    assert sigma == pytest.approx(lit, rel=0.04, abs=0), f"{flavour}: sigma(30 MeV) = {sigma:.3e} cm^2, literature ~{lit:.3e}"
 
 
 def test_es_antineutrino_flips_axial_coupling():
@@ -177,19 +177,19 @@ def test_z_eff_unknown_atom():
 @settings(max_examples=200, deadline=None)
 @given(st.floats(min_value=1e-7, max_value=200.0, allow_nan=False))
 def test_t_max_inverts_e_min_electron(t):
-    assert float(t_max_electron_mev(e_min_electron_mev(t))) == pytest.approx(t, rel=1e-10)
+    assert float(t_max_electron_mev(e_min_electron_mev(t))) == pytest.approx(t, rel=1e-10, abs=0)
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.floats(min_value=1e-3, max_value=100.0, allow_nan=False))
 def test_e_min_inverts_t_max_electron(e):
-    assert float(e_min_electron_mev(t_max_electron_mev(e))) == pytest.approx(e, rel=1e-10)
+    assert float(e_min_electron_mev(t_max_electron_mev(e))) == pytest.approx(e, rel=1e-10, abs=0)
 
 
 @settings(max_examples=100, deadline=None)
 @given(st.floats(min_value=1e-6, max_value=0.1), st.sampled_from([M_E, 37211.0, 123772.5]))
 def test_tmm_emin_massless_limit(t, mass):
-    assert float(tmm_emin_mev(t, mass, 0.0)) == pytest.approx(math.sqrt(mass * t / 2.0), rel=1e-12)
+    assert float(tmm_emin_mev(t, mass, 0.0)) == pytest.approx(math.sqrt(mass * t / 2.0), rel=1e-12, abs=0)
 
 
 @settings(max_examples=200, deadline=None)
@@ -212,15 +212,15 @@ def test_tmm_threshold_never_below_m4(m4):
     mass = 123772.5
     t = np.geomspace(1e-9, 1.0, 200001)
     emin = tmm_emin_mev(t, mass, m4)
-    assert emin.min() == pytest.approx(m4, rel=1e-6)
-    assert t[np.argmin(emin)] == pytest.approx(m4**2 / (2 * mass), rel=1e-3)
+    assert emin.min() == pytest.approx(m4, rel=1e-6, abs=0)
+    assert t[np.argmin(emin)] == pytest.approx(m4**2 / (2 * mass), rel=1e-3, abs=0)
 
 
 # =========================================================================== oscillations (no data)
 
 
 def test_oscillation_phase_constant():
-    assert 1e-12 / (4.0 * 197.3269804e-15) == pytest.approx(OSC_PHASE, rel=1e-5)
+    assert 1e-12 / (4.0 * 197.3269804e-15) == pytest.approx(OSC_PHASE, rel=1e-5, abs=0)
 
 
 def test_survival_probability_limits():
@@ -294,7 +294,7 @@ def test_tmm_flux_averaged_matches_quadrature(flavour, mass):
 
 @pytest.mark.parametrize("lepton,value", [("e", -0.83e-32), ("mu", -0.48e-32)])
 def test_sm_charge_radius(lepton, value):
-    assert sm_charge_radius_cm2(lepton) == pytest.approx(value, rel=0.03)
+    assert sm_charge_radius_cm2(lepton) == pytest.approx(value, rel=0.03, abs=0)
 
 
 # =========================================================================== CLI (no data)
@@ -387,7 +387,7 @@ def test_es_kernel_structures_against_eq4(es_setup, atom_index):
             emin = (tk + math.sqrt(tk**2 + 2 * M_E * tk)) / 2
             num = flux_average(f, lambda e, tk=tk, gv=gv, ga=ga: es_bracket(e, tk, gv, ga), emin)
             den = flux_average(f, lambda e, tk=tk: 1 / tk - 1 / e, emin)
-            assert row / mm[k, e_bin] == pytest.approx(num / den, rel=1e-6), f"{atom.isotope.name} {f} T={tk:.3g} MeV"
+            assert row / mm[k, e_bin] == pytest.approx(num / den, rel=1e-6, abs=0), f"{atom.isotope.name} {f} T={tk:.3g} MeV"
 
 
 # --------------------------------------------------------------------------- magnetic moment
@@ -425,7 +425,7 @@ def test_magnetic_moment_counts_scale_as_mu2(es_setup, sm_counts):
         assert np.all(excess[1:] >= -1e-9 * sm_counts[proc].max()), f"{proc}: MM excess negative in some bin"
         tot = excess.sum(axis=(1, 2))
         assert tot[1] > 0, f"{proc}: no MM excess"
-        assert tot[2] / tot[1] == pytest.approx(4.0, rel=1e-9) and tot[3] / tot[1] == pytest.approx(16.0, rel=1e-9)
+        assert tot[2] / tot[1] == pytest.approx(4.0, rel=1e-9, abs=0) and tot[3] / tot[1] == pytest.approx(16.0, rel=1e-9, abs=0)
     cevns_excess = (c["cevns"][1] - sm_counts["cevns"][0]).sum()
     assert 5.0 < cevns_excess < 100.0, f"CsI 2021 CEvNS excess at mu = 1e-9 mu_B = {cevns_excess:.3g} events"
 
@@ -522,8 +522,8 @@ def test_millicharge_shift_scales_as_inverse_t(es_setup):
             s_got = gp + (gn * n * ik.f_neutron + np.sqrt(vec)) / (z * ik.f_proton)
             st_got = s_got * t
             i, j = 5, int(np.argmin(np.abs(t - 2 * t[5])))
-            assert st_got[i] == pytest.approx(st_got[j], rel=1e-4), f"{f}: Q_EC(T) T not constant ({st_got[i]}, {st_got[j]})"
-            assert st_got[i] == pytest.approx(-math.sqrt(2) * math.pi * ALPHA * qf / (G_F * m), rel=1e-4)
+            assert st_got[i] == pytest.approx(st_got[j], rel=1e-4, abs=0), f"{f}: Q_EC(T) T not constant ({st_got[i]}, {st_got[j]})"
+            assert st_got[i] == pytest.approx(-math.sqrt(2) * math.pi * ALPHA * qf / (G_F * m), rel=1e-4, abs=0)
         gv, ga = es_couplings(f, recipe.sin2_theta_w)
         for atom in setup.cevns.es_atoms:
             name, t = atom.isotope.name, atom.t_nr_mev
@@ -538,7 +538,7 @@ def test_millicharge_es_counts_grow_as_q2(es_setup, sm_counts):
     c = _counts(es_setup, "millicharge", {"q_nu_ee": qs, "q_nu_mumu": qs})
     es = c["es"].sum(axis=(1, 2))
     assert es[0] > 1e3 * sm_counts["es"].sum(), "millicharge ES should dominate the SM ES here"
-    assert es[1] / es[0] == pytest.approx(4.0, rel=0.01), f"ES(2q)/ES(q) = {es[1] / es[0]:.4f}"
+    assert es[1] / es[0] == pytest.approx(4.0, rel=0.01, abs=0), f"ES(2q)/ES(q) = {es[1] / es[0]:.4f}"
 
 
 # --------------------------------------------------------------------------- sterile oscillations
@@ -564,9 +564,9 @@ def test_sterile_osc_fast_oscillations_halve_disappearing_flavours(es_setup):
         r_mu = mu_off[f].sum() / base[f].sum()
         r_e = e_off[f].sum() / base[f].sum()
         if f == "nu_e":
-            assert r_mu == pytest.approx(1.0, rel=1e-12) and r_e == pytest.approx(0.5, abs=2e-3), (f, r_mu, r_e)
+            assert r_mu == pytest.approx(1.0, rel=1e-12, abs=0) and r_e == pytest.approx(0.5, abs=2e-3), (f, r_mu, r_e)
         else:
-            assert r_mu == pytest.approx(0.5, abs=2e-3) and r_e == pytest.approx(1.0, rel=1e-12), (f, r_mu, r_e)
+            assert r_mu == pytest.approx(0.5, abs=2e-3) and r_e == pytest.approx(1.0, rel=1e-12, abs=0), (f, r_mu, r_e)
 
 
 @pytest.mark.parametrize("flavour", FLAVOURS)
@@ -594,7 +594,7 @@ def test_sterile_osc_ratio_matches_brute_force(es_setup, flavour):
         den = flux_average(flavour, lambda e, tk=tk: 1 - m * tk / (2 * e**2), emin)
         num = flux_average(flavour, lambda e, tk=tk: (1 - m * tk / (2 * e**2)) * prob(e), emin)
         got = terms[("vector", ik.isotope.name, flavour)][0, k] / sm_terms[("vector", ik.isotope.name, flavour)][0, k]
-        assert got == pytest.approx(num / den, rel=2e-5), f"{flavour} T={tk * 1e3:.2f} keV: {got} vs {num / den}"
+        assert got == pytest.approx(num / den, rel=2e-5, abs=0), f"{flavour} T={tk * 1e3:.2f} keV: {got} vs {num / den}"
 
 
 # --------------------------------------------------------------------------- TMM sterile
@@ -614,7 +614,7 @@ def test_tmm_massless_limit_is_magnetic_moment(es_setup, sm_counts):
         x_mm = (mm[proc] - sm_counts[proc]).sum()
         x_tmm = (tmm[proc] - sm_counts[proc]).sum()
         assert x_mm > 0
-        assert x_tmm == pytest.approx(x_mm, rel=0.01), f"{proc}: TMM(m4 -> 0) excess {x_tmm:.4g} != MM excess {x_mm:.4g}"
+        assert x_tmm == pytest.approx(x_mm, rel=0.01, abs=0), f"{proc}: TMM(m4 -> 0) excess {x_tmm:.4g} != MM excess {x_mm:.4g}"
 
 
 def test_tmm_excess_vs_sterile_mass(es_setup, sm_counts):
@@ -650,4 +650,4 @@ def test_cli_predict_electron_scattering_on_off(data_root, monkeypatch):
     assert "es_total" in on and "es_total" not in off
     assert 0.0 <= on["es_total"] < 1e-2, f"SM nu-e events should be tiny, got {on['es_total']}"
     assert np.asarray(on["bins_es"]).shape == (9, 11)
-    assert on["cevns_total"] == pytest.approx(off["cevns_total"], rel=1e-12), "ES must not change the CEvNS prediction"
+    assert on["cevns_total"] == pytest.approx(off["cevns_total"], rel=1e-12, abs=0), "ES must not change the CEvNS prediction"
