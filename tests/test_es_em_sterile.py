@@ -82,7 +82,7 @@ def es_bracket(e, t, gv, ga):
 def test_es_couplings_seed004(flavour):
     gv, ga = es_couplings(flavour, SIN2_W)
     expected = {"nu_e": (2 * SIN2_W + 0.5, 0.5), "nu_mu": (2 * SIN2_W - 0.5, -0.5), "nu_mu_bar": (2 * SIN2_W - 0.5, 0.5)}
-    assert (gv, ga) == pytest.approx(expected[flavour], rel=1e-14, abs=0), f"{flavour}: (gV, gA) = {(gv, ga)}, want {expected[flavour]}"
+    assert (gv, ga) == pytest.approx(expected[flavour], rel=1e-14, abs=0), f"{flavour}: {(gv, ga)} != {expected[flavour]}"
 
 
 @pytest.mark.parametrize("flavour", FLAVOURS)
@@ -604,6 +604,40 @@ def test_tmm_without_moment_is_sm(es_setup, sm_counts):
     c = _counts(es_setup, "tmm-sterile", {"m4_mev": np.array([0.0, 1.0, 20.0]), "mu_nu_e": 0.0, "mu_nu_mu": 0.0})
     for proc in ("cevns", "es"):
         assert np.allclose(c[proc], sm_counts[proc][0], rtol=1e-12, atol=0), f"{proc}: mu = 0 is not SM"
+
+
+def test_tmm_terms_against_eq26(es_setup):
+    """TMM coefficients x the SM flux integral int phi (E >= E_min(T)) of their kernel must give
+    (pi alpha^2/m_e^2) mu^2 int phi [eq. 26 bracket] over E >= E_min(T, m4) (eq. 27), with
+    Z^2 F_p^2 and units of G_F^2 M/pi for CEvNS and m_N -> m_e, Z_eff units G_F^2 m_e/(2 pi) for ES."""
+    recipe, setup = es_setup
+    mu = 2e-9
+    for m4 in (0.3, 1.0, 10.0):
+        terms = get_model("tmm-sterile").terms(setup.cevns, recipe, {"m4_mev": m4, "mu_nu_e": mu, "mu_nu_mu": mu})
+        sm_terms = get_model("sm").terms(setup.cevns, recipe, {})
+        for f in FLAVOURS:
+            ik = setup.cevns.isotopes[0]
+            z, m, t = ik.isotope.z, ik.isotope.mass_mev, ik.t_nr_mev
+            for k in (10, 60, 120):
+                tk = float(t[k])
+                k0 = flux_average(f, lambda e: 1.0, (tk + math.sqrt(tk**2 + 2 * m * tk)) / 2)
+                if k0 == 0.0:
+                    continue
+                want = flux_average(f, lambda e, tk=tk, m=m, m4=m4: tmm_bracket(e, tk, m, m4),
+                                    math.sqrt(m * tk / 2) * (1 + m4**2 / (2 * m * tk)))
+                want *= math.pi * ALPHA**2 / M_E**2 * z**2 * ik.f_proton[k] ** 2 * mu**2 / (G_F**2 * m / math.pi)
+                got = terms[("m0", ik.isotope.name, f)][0, k] * k0
+                assert got == pytest.approx(max(want, 0.0), rel=1e-6, abs=0), f"CEvNS {f} m4={m4} T={tk * 1e3:.2f} keV"
+            atom = setup.cevns.es_atoms[0]
+            for tk in (float(atom.t_nr_mev[k]) for k in (60, 120, 200)):
+                k_idx = int(np.argmin(np.abs(atom.t_nr_mev - tk)))
+                k0 = flux_average(f, lambda e: 1.0, (tk + math.sqrt(tk**2 + 2 * M_E * tk)) / 2)
+                want = flux_average(f, lambda e, tk=tk, m4=m4: tmm_bracket(e, tk, M_E, m4),
+                                    math.sqrt(M_E * tk / 2) * (1 + m4**2 / (2 * M_E * tk)))
+                want = max(want, 0.0) * math.pi * ALPHA**2 / M_E**2 * mu**2 / (G_F**2 * M_E / (2 * math.pi))
+                extra = terms[("es_m0", atom.isotope.name, f)][0, k_idx] - sm_terms[("es_m0", atom.isotope.name, f)][0, k_idx]
+                assert extra * k0 == pytest.approx(want, rel=1e-6, abs=1e-9 * abs(want) + 1e-30), (
+                    f"ES {f} m4={m4} T={tk * 1e3:.2f} keV")
 
 
 def test_tmm_massless_limit_is_magnetic_moment(es_setup, sm_counts):
