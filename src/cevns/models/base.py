@@ -118,6 +118,11 @@ class Model:
         }
 
 
+def sm_charge(ik, gp, gn) -> NDArray[np.float64]:
+    """Q(T) = g_V^p Z F_p + g_V^n N F_n on an isotope kernel's recoil grid, shape ``(1 or P, n_T)``."""
+    return gp * ik.isotope.z * ik.f_proton[None, :] + gn * ik.isotope.n * ik.f_neutron[None, :]
+
+
 def sm_like_es_terms(atom_name: str, flavour: str, gv, ga, p: int, n_t: int) -> Terms:
     """ES kernel coefficients of seed 004 eq. (4) for couplings gv, ga (broadcast to (P, n_T)):
     (gV+gA)^2 m0 + (gV-gA)^2 (m0 - 2 m1 + m2) - (gV^2 - gA^2) me."""

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..constants import ALPHA_EM, G_FERMI_MEV2, HBARC_MEV_FM, M_ELECTRON_MEV, M_MUON_MEV
 from ..couplings import FLAVOURS, LEPTON_FLAVOUR
-from .base import Model, Parameter, Terms, couplings_for, sm_like_es_terms
+from .base import Model, Parameter, Terms, couplings_for, sm_charge, sm_like_es_terms
 
 M_W_MEV = 80377.0  # PDG 2022
 CM2_TO_MEV_MINUS2 = 1.0 / (HBARC_MEV_FM * 1e-13) ** 2
@@ -31,6 +31,16 @@ def sm_charge_radius_cm2(lepton: str) -> float:
     m = {"e": M_ELECTRON_MEV, "mu": M_MUON_MEV}[lepton]
     r2 = -G_FERMI_MEV2 / (2 * math.sqrt(2) * math.pi**2) * (3 - 2 * math.log(m**2 / M_W_MEV**2))
     return r2 / CM2_TO_MEV_MINUS2
+
+
+#: (pi alpha^2/m_e^2) in units of the ES kernels' G_F^2 m_e/(2 pi) (seed 004 eq. 19)
+MAGNETIC_UNIT_ES = 2 * math.pi**2 * ALPHA_EM**2 / (G_FERMI_MEV2**2 * M_ELECTRON_MEV**3)
+
+
+def magnetic_unit_nuclear(ik) -> np.ndarray:
+    """(pi alpha^2/m_e^2) Z^2 F_p^2 in units of the nuclear kernels' G_F^2 M/pi (seed 004 eq. 18), (1, n_T)."""
+    m_n, z = ik.isotope.mass_mev, ik.isotope.z
+    return (math.pi * ALPHA_EM**2 / M_ELECTRON_MEV**2) * z**2 * ik.f_proton[None, :] ** 2 / (G_FERMI_MEV2**2 * m_n / math.pi)
 
 
 def _flavour_param(prefix: str, f: str) -> str:
@@ -57,13 +67,10 @@ class MagneticMoment(Model):
         cpl = couplings_for(recipe)
         out: Terms = {}
         for ik in cevns.isotopes:
-            z, n, name, m_n = ik.isotope.z, ik.isotope.n, ik.isotope.name, ik.isotope.mass_mev
-            fp, fn = ik.f_proton[None, :], ik.f_neutron[None, :]
-            # (pi alpha^2/m_e^2) Z^2 F^2 (1/T - 1/E) in units of the kernels' G_F^2 M/pi
-            x = (math.pi * ALPHA_EM**2 / M_ELECTRON_MEV**2) * z**2 * fp**2 / (G_FERMI_MEV2**2 * m_n / math.pi)
+            name = ik.isotope.name
+            x = magnetic_unit_nuclear(ik)  # times (1/T - 1/E) = (m0 - m1)/T
             for f in FLAVOURS:
-                gp, gn = cpl[f]
-                q = gp * z * fp + gn * n * fn
+                q = sm_charge(ik, *cpl[f])
                 mu2 = self._mu(v, f)[:, None] ** 2
                 out[("vector", name, f)] = np.broadcast_to(q * q, (mu2.shape[0], ik.t_nr_mev.size))
                 out[("m0", name, f)] = mu2 * x / ik.t_nr_mev[None, :]
@@ -72,12 +79,10 @@ class MagneticMoment(Model):
 
     def es_terms(self, cevns, recipe, v) -> Terms:
         out = super().es_terms(cevns, recipe, v)
-        # (pi alpha^2/m_e^2) mu^2 in units of G_F^2 m_e/(2 pi)
-        unit = 2 * math.pi**2 * ALPHA_EM**2 / (G_FERMI_MEV2**2 * M_ELECTRON_MEV**3)
         for atom in cevns.es_atoms:
             for f in FLAVOURS:
                 mu2 = self._mu(v, f)[:, None] ** 2
-                out[("es_mm", atom.isotope.name, f)] = np.broadcast_to(unit * mu2, (mu2.shape[0], atom.t_nr_mev.size))
+                out[("es_mm", atom.isotope.name, f)] = np.broadcast_to(MAGNETIC_UNIT_ES * mu2, (mu2.shape[0], atom.t_nr_mev.size))
         return out
 
 

@@ -32,7 +32,7 @@ import numpy as np
 
 from ..constants import ALPHA_EM, G_FERMI_MEV2, M_ELECTRON_MEV, M_MUON_MEV, M_TAU_MEV
 from ..couplings import FLAVOURS, LEPTON_FLAVOUR
-from .base import Model, Parameter, Terms, couplings_for
+from .base import Model, Parameter, Terms, couplings_for, sm_charge
 from .ngi import DELTA_TENSOR
 
 SQRT2 = np.sqrt(2.0)
@@ -177,8 +177,7 @@ class ScalarMediator(Model):
             fp, fn = ik.f_proton[None, :], ik.f_neutron[None, :]
             c = g2 * SIGMA_PIN_OVER_MUD_REF * (z * fp + n * fn) / (_q2_mev2(ik)[None, :] + m2)
             for f in FLAVOURS:
-                gp, gn = cpl[f]
-                q = gp * z * fp + gn * n * fn
+                q = sm_charge(ik, *cpl[f])
                 out[("vector", ik.isotope.name, f)] = np.broadcast_to(q * q, c.shape)
                 # M^2 T/(4 pi E^2) C^2 = (G_F^2 M/pi) (M T/2E^2) C^2/(2 G_F^2)
                 out[("m2", ik.isotope.name, f)] = c * c / (2.0 * G_FERMI_MEV2**2)
@@ -225,8 +224,7 @@ class TensorMediator(Model):
             ct = g2 * (z * DELTA_TENSOR["p"] * fp + n * DELTA_TENSOR["n"] * fn)
             x = ct**2 / (G_FERMI_MEV2**2 * (_q2_mev2(ik)[None, :] + m2) ** 2)
             for f in FLAVOURS:
-                gp, gn = cpl[f]
-                q = gp * z * fp + gn * n * fn
+                q = sm_charge(ik, *cpl[f])
                 out[("vector", ik.isotope.name, f)] = np.broadcast_to(q * q, x.shape)
                 # M (4E^2 - M T)/(2 pi E^2) = (M/pi) (2 - M T/2E^2) -> 2 m0 - m2
                 out[("m0", ik.isotope.name, f)] = 2.0 * x

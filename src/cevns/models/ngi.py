@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from ..constants import M_NEUTRON_MEV, M_PROTON_MEV
 from ..couplings import FLAVOURS, HELICITY_SIGN
-from .base import Model, Parameter, Terms, couplings_for
+from .base import Model, Parameter, Terms, couplings_for, sm_charge
 
 M_UP_MEV, M_DOWN_MEV = 2.16, 4.67  # PDG 2022
 F_SCALAR = {"p": {"u": 0.0208, "d": 0.0411}, "n": {"u": 0.0189, "d": 0.0451}}
@@ -62,8 +62,7 @@ class GeneralizedInteractions(Model):
             cs = v["c_s"][:, None] * scalar_charge_per_coupling(z, n) * ff
             ct = v["c_t"][:, None] * (z * DELTA_TENSOR["p"] + n * DELTA_TENSOR["n"]) * ff
             for f in FLAVOURS:
-                gp, gn = cpl[f]
-                q = gp * z * ik.f_proton[None, :] + gn * n * ik.f_neutron[None, :]
+                q = sm_charge(ik, *cpl[f])
                 vec = (0.5 * cv + q) ** 2
                 ten = 2.0 * ct**2
                 out[("m0", name, f)] = vec + ten

@@ -19,15 +19,14 @@ switched on, for ES (m_N -> m_e, Z^2 F^2 -> Z_eff).
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from ..constants import ALPHA_EM, E_NU_MAX_MEV, E_NU_PROMPT_MEV, G_FERMI_MEV2, M_ELECTRON_MEV
+from ..constants import E_NU_MAX_MEV, E_NU_PROMPT_MEV, M_ELECTRON_MEV
 from ..couplings import FLAVOURS, LEPTON_FLAVOUR
 from ..cross_sections import e_min_mev, vector_kinematic_kernel
 from ..sources import CONTINUOUS_SPECTRA
-from .base import Model, Parameter, Terms, couplings_for
+from .base import Model, Parameter, Terms, couplings_for, sm_charge
+from .electromagnetic import MAGNETIC_UNIT_ES, magnetic_unit_nuclear
 
 BASELINE_HALF_SPREAD_M = 0.5
 OSC_PHASE_PER_EV2_M_PER_MEV = 1.26693  # Delta m^2 L / (4 E) in natural units, with eV^2, m, MeV
@@ -91,12 +90,10 @@ class SterileOscillation(Model):
         baseline = float(cevns.metadata["baseline_m"])
         out: Terms = {}
         for ik in cevns.isotopes:
-            z, n, m = ik.isotope.z, ik.isotope.n, ik.isotope.mass_mev
             for f in FLAVOURS:
                 s22 = v["sin2_2theta_14"] if LEPTON_FLAVOUR[f] == "e" else v["sin2_2theta_24"]
-                ratio = _oscillated_ratio(f, ik.t_nr_mev, m, v["dm2_41_ev2"], s22, baseline)
-                gp, gn = cpl[f]
-                q = gp * z * ik.f_proton[None, :] + gn * n * ik.f_neutron[None, :]
+                ratio = _oscillated_ratio(f, ik.t_nr_mev, ik.isotope.mass_mev, v["dm2_41_ev2"], s22, baseline)
+                q = sm_charge(ik, *cpl[f])
                 out[("vector", ik.isotope.name, f)] = q * q * ratio
         return out
 
@@ -148,12 +145,10 @@ class TransitionMagneticMomentSterile(Model):
         cpl = couplings_for(recipe)
         out: Terms = {}
         for ik in cevns.isotopes:
-            z, n, name, mm = ik.isotope.z, ik.isotope.n, ik.isotope.name, ik.isotope.mass_mev
-            fp, fn = ik.f_proton[None, :], ik.f_neutron[None, :]
-            unit = (math.pi * ALPHA_EM**2 / M_ELECTRON_MEV**2) * z**2 * fp**2 / (G_FERMI_MEV2**2 * mm / math.pi)
+            name, mm = ik.isotope.name, ik.isotope.mass_mev
+            unit = magnetic_unit_nuclear(ik)
             for f in FLAVOURS:
-                gp, gn = cpl[f]
-                q = gp * z * fp + gn * n * fn
+                q = sm_charge(ik, *cpl[f])
                 out[("vector", name, f)] = np.broadcast_to(q * q, (v["m4_mev"].size, ik.t_nr_mev.size))
                 x = tmm_flux_averaged(f, ik.t_nr_mev, mm, v["m4_mev"])
                 m0_sm = kinematic_moment_kernels(f, ik.t_nr_mev, mm)["m0"][None, :]
@@ -167,7 +162,7 @@ class TransitionMagneticMomentSterile(Model):
         from ..electron_scattering import e_min_electron_mev
 
         out = super().es_terms(cevns, recipe, v)
-        unit = 2 * math.pi**2 * ALPHA_EM**2 / (G_FERMI_MEV2**2 * M_ELECTRON_MEV**3)
+        unit = MAGNETIC_UNIT_ES
         for atom in cevns.es_atoms:
             t = atom.t_nr_mev
             for f in FLAVOURS:
