@@ -133,7 +133,7 @@ _common = [
     ES_OPTION,
     click.option("--experiments", "-e", required=True, help="Comma-separated: csi-2017, csi-2021, lar-2020."),
     click.option("--recipe", "-r", default=None, help="Recipe name or .toml/.yaml file (default atzori2022)."),
-    click.option("--model", "-m", default=None, help="Model (sm, nsi, ngi; `cevns models` lists them)."),
+    click.option("--model", "-m", default=None, help="Model name (default sm; `cevns models` lists all)."),
     click.option("--fix", "fixed", default=None, help="Fixed model parameters, NAME=VALUE,..."),
     click.option("--json", "as_json", is_flag=True, help="Print JSON."),
 ]
