@@ -51,7 +51,9 @@ class Analysis:
         total = None
         details = {}
         for lk in self.likelihoods:
-            terms = self.model.terms(lk.cevns, self.recipe, merged)
+            def terms(cevns, merged=merged):
+                return self.model.terms(cevns, self.recipe, merged)
+
             chi2, best = lk.profile(terms)
             details[lk.experiment] = best
             total = chi2 if total is None else total + chi2

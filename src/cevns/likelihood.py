@@ -62,6 +62,9 @@ class Branch:
     cevns: BinnedCEvNS
     backgrounds: dict[str, NDArray[np.float64]]
     penalty: float = 0.0
+    #: branches with the same key share the model's kernel terms; a branch that changes the
+    #: nuclear form factors (alpha_4) needs its own evaluation of the model
+    terms_key: str = "nominal"
 
 
 @dataclass
@@ -99,10 +102,21 @@ class ExperimentLikelihood:
         return out
 
     def profile(self, terms) -> tuple[NDArray[np.float64], dict]:
-        """chi2 with all nuisances profiled, ``(P,)``, and the best nuisances per point."""
+        """chi2 with all nuisances profiled, ``(P,)``, and the best nuisances per point.
+
+        ``terms`` is a dict of kernel terms, or a callable ``terms(cevns)`` evaluated once
+        per distinct ``Branch.terms_key`` (needed when branches change form factors).
+        """
         best_chi2, best = None, None
+        cache: dict[str, dict] = {}
         for branch in self.branches:
-            sig = self.signal_parts(terms, branch)
+            if callable(terms):
+                if branch.terms_key not in cache:
+                    cache[branch.terms_key] = terms(branch.cevns)
+                branch_terms = cache[branch.terms_key]
+            else:
+                branch_terms = terms
+            sig = self.signal_parts(branch_terms, branch)
             s = sum(sig.values())
             chi2, eta, parts = self._profile_branch(sig, branch)
             chi2 = chi2 + branch.penalty
@@ -194,29 +208,56 @@ def _shift_time_template(pe_name: str, t_name: str, root, shift_us: float, apply
 #: grid of the non-linear CsI 2021 nuisances of seed 004 (no prior; bounded ranges)
 DEROMERI_TIMING_SHIFTS_US = (-0.25, -0.125, 0.0, 0.125, 0.25)
 DEROMERI_EFFICIENCY_SHIFTS_PE = (-1.0, -0.5, 0.0, 0.5, 1.0)
+#: grid of alpha_4, the R_A = 1.23 A^(1/3) (1 + alpha_4) scaling of seed 004 eq. (38), sigma 5 %
+DEROMERI_RADIUS_SCALINGS = (-0.10, -0.05, 0.0, 0.05, 0.10)
+DEROMERI_RADIUS_SIGMA = 0.05
+
+
+def _with_radius_scaling(cevns: BinnedCEvNS, scale: float) -> BinnedCEvNS:
+    """The same kernels with Klein-Nystrand form factors of R_A = 1.23 A^(1/3) (1 + alpha_4)."""
+    from dataclasses import replace
+
+    from .form_factors import klein_nystrand, momentum_transfer_mev
+    from .weak_charge import KN_A13_COEFF_FM
+
+    isos = []
+    for ik in cevns.isotopes:
+        r_a = KN_A13_COEFF_FM * ik.isotope.a ** (1.0 / 3.0) * (1.0 + scale)
+        f = klein_nystrand(momentum_transfer_mev(ik.t_nr_mev, ik.isotope.mass_mev), r_a_fm=r_a)
+        isos.append(replace(ik, f_proton=f, f_neutron=f))
+    return replace(cevns, isotopes=tuple(isos))
 
 
 def csi2021_deromeri2023(recipe: Recipe, setup: ExperimentSetup, root=None) -> ExperimentLikelihood:
-    """Seed 004 eqs. (36), (38): Poisson chi2; alpha_0 (CEvNS, 11.45 %), alpha_1 (BRN, 25 %),
+    """Seed 004 eqs. (36)-(38): Poisson chi2; alpha_0 (CEvNS, 11.45 %), alpha_1 (BRN, 25 %),
     alpha_2 (NIN, 35 %), alpha_3 (SS, 2.1 %) profiled linearly; the beam-timing shift
     alpha_6 in [-250, 250] ns (moves CEvNS, BRN and NIN) and the efficiency shift
     alpha_7 in [-1, 1] PE (x = PE + alpha_7 in eq. 30, CEvNS only) have no prior and are
-    profiled on a 5 x 5 grid. alpha_4 (R_A, 5 %) is not included (docs/likelihoods.md)."""
+    profiled on a 5 x 5 grid; alpha_4 (R_A -> R_A (1 + alpha_4), sigma 5 %) on a 5-point
+    grid with its Gaussian penalty. Models that fit neutron radii build their own form
+    factors, which switches alpha_4 off as seed 004 sec. 4.1 does."""
+    from .weak_charge import KN_A13
+
+    # alpha_4 acts on the Klein-Nystrand R_A of the recipe; other form factors keep alpha_4 = 0
+    scalings = DEROMERI_RADIUS_SCALINGS if recipe.form_factor == KN_A13 else (0.0,)
     branches = []
     for a6 in DEROMERI_TIMING_SHIFTS_US:
+        bkg = {
+            "ss": setup.backgrounds["ss"].counts.ravel(),
+            "brn": _shift_time_template("brnPE.txt", "brnTrec.txt", root, a6, recipe.background_time_efficiency).ravel(),
+            "nin": _shift_time_template("ninPE.txt", "ninTrec.txt", root, a6, recipe.background_time_efficiency).ravel(),
+        }
         for a7 in DEROMERI_EFFICIENCY_SHIFTS_PE:
             if a6 == 0.0 and a7 == 0.0:
                 st = setup
             else:
                 st = csi2021_mod.build(recipe, root, efficiency_shift_pe=a7, timing_shift_us=a6)
-            bkg = {
-                "ss": setup.backgrounds["ss"].counts.ravel(),
-                "brn": _shift_time_template("brnPE.txt", "brnTrec.txt", root, a6, recipe.background_time_efficiency).ravel(),
-                "nin": _shift_time_template("ninPE.txt", "ninTrec.txt", root, a6, recipe.background_time_efficiency).ravel(),
-            }
-            branches.append(Branch({"alpha_6_us": a6, "alpha_7_pe": a7}, st.cevns, bkg))
-    # nominal branch first: models evaluate their terms on branches[0].cevns (same recoil grid everywhere)
-    branches.sort(key=lambda b: (b.label["alpha_6_us"] != 0.0) or (b.label["alpha_7_pe"] != 0.0))
+            for a4 in scalings:
+                cev = st.cevns if a4 == 0.0 else _with_radius_scaling(st.cevns, a4)
+                branches.append(Branch({"alpha_4": a4, "alpha_6_us": a6, "alpha_7_pe": a7}, cev, bkg,
+                                       penalty=(a4 / DEROMERI_RADIUS_SIGMA) ** 2, terms_key=f"alpha_4={a4}"))
+    # nominal branch first: models evaluate fixed terms on branches[0].cevns (same recoil grid everywhere)
+    branches.sort(key=lambda b: any(v != 0.0 for v in b.label.values()))
     if recipe.electron_scattering:  # eq. (37): alpha_0 on CEvNS and ES, alpha_5 (QF) on CEvNS only
         signal_nus = [Nuisance("alpha_0", "cevns+es", 0.11, description="efficiency and flux"),
                       Nuisance("alpha_5", "cevns", 0.038, description="quenching factor")]
@@ -374,7 +415,7 @@ class MarginalisedPoissonLikelihood(ExperimentLikelihood):
     def profile(self, terms):
         from scipy.special import gammaln
 
-        s_all = self.signal(terms)  # (P, B)
+        s_all = self.signal(terms(self.cevns) if callable(terms) else terms)  # (P, B)
         n = self.observed
         m = self.extra["background_counts"]
         sigma = self.extra["sigma_alpha"]
