@@ -159,6 +159,13 @@ class LeptonicMediator(Model):
         return out
 
 
+def _es_propagator_sq(v, t_er_mev):
+    from ..constants import M_ELECTRON_MEV
+
+    g4 = v["g"][:, None] ** 4
+    return g4 / (2.0 * M_ELECTRON_MEV * np.asarray(t_er_mev)[None, :] + v["m_med_mev"][:, None] ** 2) ** 2
+
+
 class ScalarMediator(Model):
     """Light scalar coupling universally to u, d quarks and nu_e, nu_mu (seed 002 eqs. 32-42)."""
 
@@ -183,27 +190,16 @@ class ScalarMediator(Model):
                 out[("m2", ik.isotope.name, f)] = c * c / (2.0 * G_FERMI_MEV2**2)
         return out
 
-
-def _es_propagator_sq(v, t_er_mev):
-    from ..constants import M_ELECTRON_MEV
-
-    g4 = v["g"][:, None] ** 4
-    return g4 / (2.0 * M_ELECTRON_MEV * np.asarray(t_er_mev)[None, :] + v["m_med_mev"][:, None] ** 2) ** 2
-
-
-def _scalar_es_terms(self, cevns, recipe, v) -> Terms:
-    """Seed 004 eq. (16), universal g_nuS = g_eS = g: in units of Z_eff G_F^2 m_e/(2 pi),
-    g^4 m_e^2 T/(4 pi E^2 (2 m_e T + M^2)^2) -> coefficient g^4/(2 G_F^2 (..)^2) on es_me."""
-    out = Model.es_terms(self, cevns, recipe, v)
-    for atom in cevns.es_atoms:
-        x = _es_propagator_sq(v, atom.t_nr_mev) / (2.0 * G_FERMI_MEV2**2)
-        for f in FLAVOURS:
-            key = ("es_me", atom.isotope.name, f)
-            out[key] = out[key] + x
-    return out
-
-
-ScalarMediator.es_terms = _scalar_es_terms
+    def es_terms(self, cevns, recipe, v) -> Terms:
+        """Seed 004 eq. (16), universal g_nuS = g_eS = g: in units of Z_eff G_F^2 m_e/(2 pi),
+        g^4 m_e^2 T/(4 pi E^2 (2 m_e T + M^2)^2) -> coefficient g^4/(2 G_F^2 (..)^2) on es_me."""
+        out = super().es_terms(cevns, recipe, v)
+        for atom in cevns.es_atoms:
+            x = _es_propagator_sq(v, atom.t_nr_mev) / (2.0 * G_FERMI_MEV2**2)
+            for f in FLAVOURS:
+                key = ("es_me", atom.isotope.name, f)
+                out[key] = out[key] + x
+        return out
 
 
 class TensorMediator(Model):
@@ -231,21 +227,19 @@ class TensorMediator(Model):
                 out[("m2", ik.isotope.name, f)] = -x
         return out
 
+    def es_terms(self, cevns, recipe, v) -> Terms:
+        """Seed 004 eq. (17), universal couplings: m_e g^4/(2 pi (2 m_e T + M^2)^2) [4 - 4T/E + T^2/E^2 - m_e T/E^2]
+        -> X = g^4/(G_F^2 (..)^2) times (4 es_m0 - 4 es_m1 + es_m2 - es_me)."""
+        out = super().es_terms(cevns, recipe, v)
+        for atom in cevns.es_atoms:
+            x = _es_propagator_sq(v, atom.t_nr_mev) / G_FERMI_MEV2**2
+            for f in FLAVOURS:
+                for name, c in (("es_m0", 4.0), ("es_m1", -4.0), ("es_m2", 1.0), ("es_me", -1.0)):
+                    key = (name, atom.isotope.name, f)
+                    out[key] = out[key] + c * x
+        return out
 
-def _tensor_es_terms(self, cevns, recipe, v) -> Terms:
-    """Seed 004 eq. (17), universal couplings: m_e g^4/(2 pi (2 m_e T + M^2)^2) [4 - 4T/E + T^2/E^2 - m_e T/E^2]
-    -> X = g^4/(G_F^2 (..)^2) times (4 es_m0 - 4 es_m1 + es_m2 - es_me)."""
-    out = Model.es_terms(self, cevns, recipe, v)
-    for atom in cevns.es_atoms:
-        x = _es_propagator_sq(v, atom.t_nr_mev) / G_FERMI_MEV2**2
-        for f in FLAVOURS:
-            for name, c in (("es_m0", 4.0), ("es_m1", -4.0), ("es_m2", 1.0), ("es_me", -1.0)):
-                key = (name, atom.isotope.name, f)
-                out[key] = out[key] + c * x
-    return out
 
-
-TensorMediator.es_terms = _tensor_es_terms
 
 
 class CustomVectorMediator(VectorMediator):
