@@ -13,7 +13,7 @@ Detector model (seed 004 sec. 3.1 and appendix A, release ancillary files):
 
 Analysis window and binning: PE < 60 and t_rec < 6 us, 9 PE bins x 11 time bins with
 edges :data:`PE_EDGES` and :data:`TIME_EDGES_US` (the public binning of the 2021
-analysis; docs/experiments.md explains the check against the event lists).
+analysis; docs/validation.md "CsI 2021 binning" records the check against the event lists).
 
 Backgrounds:
 
