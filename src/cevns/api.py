@@ -72,6 +72,15 @@ def predict(experiment: str, recipe: str | None = None, electron_scattering: boo
     by_flavour = setup.cevns.counts_by_flavour(q)
     total = sum(by_flavour[f] for f in FLAVOURS)
     extra = {}
+    if "f90_given_energy" in setup.notes:  # LAr: the full 12 E x 8 F90 x 10 t option
+        f90 = setup.notes["f90_given_energy"]
+        extra["bins_3d"] = {
+            "axes": ["energy", "f90", "time"],
+            "f90_edges": setup.notes["f90_edges"].tolist(),
+            "cevns": (total[:, None, :] * f90[:, :, None]).tolist(),
+            "observed": setup.notes["observed_3d"].tolist(),
+            "backgrounds": {k: v.tolist() for k, v in setup.notes["backgrounds_3d"].items()},
+        }
     if setup.cevns.es_atoms:
         from .models import get_model
 
