@@ -109,3 +109,20 @@ def test_every_experiment_builds_for_every_recipe(data_root):
             counts = sm_counts(setup, rec)
             assert counts.shape == setup.observed.shape
             assert np.all(counts >= 0)
+
+
+def test_lar_3d_prediction_spreads_energy_bins_with_released_f90(data_root, monkeypatch):
+    """predict's 12 x 8 x 10 LAr array: sums to the 2D prediction and, in each energy bin
+    where the release has CEvNS, has the released CEvNS F90 distribution."""
+    from cevns import api
+
+    monkeypatch.setenv("CEVNS_DATA_DIR", str(data_root))
+    res = api.predict("lar-2020")
+    b3 = np.asarray(res["bins_3d"]["cevns"])
+    b2 = np.asarray(res["bins"]["cevns"])
+    assert b3.shape == (12, 8, 10)
+    np.testing.assert_allclose(b3.sum(axis=1), b2, rtol=1e-12)
+    released = lar2020.load_pdf3d("cevnspdf.txt", data_root).sum(axis=2)  # (E, F90)
+    for e in range(4):  # energy bins holding the signal
+        ours = b3[e].sum(axis=1)
+        np.testing.assert_allclose(ours / ours.sum(), released[e] / released[e].sum(), rtol=1e-9)
