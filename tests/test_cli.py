@@ -15,30 +15,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner, Result
 
 import cevns
 from cevns._registry import RELEASES
-from cevns.cli import main
+from helpers import assert_clean_exit, invoke
 
 RECIPE_NAMES = ["atzori2022", "deromeri2023", "cadeddu2021", "banerjee2021"]
 EXPERIMENTS = ["csi-2017", "csi-2021", "lar-2020"]
 OBSERVED_TOTAL = {"csi-2021": 1578, "lar-2020": 3752, "csi-2017": 1207}
 BACKGROUND_KEYS = {"csi-2021": {"ss", "brn", "nin"}, "lar-2020": {"ss", "brn_prompt", "brn_delayed"}, "csi-2017": {"ss", "brn"}}
 FLAVOURS = {"nu_e", "nu_mu", "nu_mu_bar"}
-
-
-def invoke(args: list[str]) -> Result:
-    return CliRunner().invoke(main, args)
-
-
-def assert_clean_exit(result: Result, code: int) -> None:
-    """Exit status ``code`` through SystemExit, never an uncaught exception (a traceback)."""
-    assert result.exit_code == code, f"exit {result.exit_code}, expected {code}\n{result.output}\n{result.exception!r}"
-    assert result.exception is None or isinstance(result.exception, SystemExit), (
-        f"uncaught {result.exception!r} would print a traceback\n{result.output}"
-    )
-    assert "Traceback" not in result.output
 
 
 @pytest.fixture

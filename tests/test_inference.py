@@ -11,75 +11,19 @@ import json
 
 import numpy as np
 import pytest
-from click.testing import CliRunner, Result
-from iminuit import Minuit
 
 import cevns.api as api
-from cevns.cli import main
 from cevns.experiments import experiment_names
 from cevns.inference import Analysis, intervals, make_analysis
-from cevns.likelihood import LIKELIHOOD_RECIPES, Branch, ExperimentLikelihood, build_likelihood
+from cevns.likelihood import LIKELIHOOD_RECIPES, ExperimentLikelihood, build_likelihood
 from cevns.models import MODELS, get_model
 from cevns.recipes import RECIPES, get_recipe
+from helpers import assert_clean_exit, direct_minimum, explicit_chi2, invoke
 
 N_POINTS = 5
 
 
 # ----------------------------------------------------------------------------- helpers
-
-
-def _explicit_chi2(eta, lk: ExperimentLikelihood, branch: Branch, s):
-    """chi2 of one branch at nuisances ``eta``, written out from the likelihood's pieces.
-
-    mu = CEvNS + sum_b B_b + sum_k eta_k T_k with T_k = component[target_k] * multiplier_k;
-    Baker-Cousins Poisson or Gaussian (lk.sigma2) chi2 plus (eta_k/sigma_k)^2 for finite sigma_k.
-    """
-    comps = {"cevns": s, **branch.backgrounds}
-    mu = sum(comps.values())
-    for e, nu in zip(eta, lk.nuisances, strict=True):
-        mult = 1.0 if nu.multiplier is None else nu.multiplier
-        mu = mu + e * comps[nu.target] * mult
-    n = lk.observed
-    if lk.form == "gaussian":
-        val = float(np.sum((n - mu) ** 2 / lk.sigma2))
-    else:
-        if np.any(mu < 0) or np.any((mu <= 0) & (n > 0)):
-            return 1e30
-        pos = n > 0
-        val = 2.0 * float(np.sum(mu - n)) + 2.0 * float(np.sum(n[pos] * np.log(n[pos] / mu[pos])))
-    for e, nu in zip(eta, lk.nuisances, strict=True):
-        if nu.sigma is not None and np.isfinite(nu.sigma):
-            val += (e / nu.sigma) ** 2
-    return val + branch.penalty
-
-
-def _explicit_gradient(eta, lk: ExperimentLikelihood, branch: Branch, s):
-    comps = {"cevns": s, **branch.backgrounds}
-    temps = np.array([comps[nu.target] * (1.0 if nu.multiplier is None else nu.multiplier) for nu in lk.nuisances])
-    mu = sum(comps.values()) + eta @ temps
-    n = lk.observed
-    if lk.form == "gaussian":
-        g = -2.0 * temps @ ((n - mu) / lk.sigma2)
-    else:
-        g = 2.0 * temps @ (1.0 - np.where(mu > 0, n / np.where(mu > 0, mu, 1.0), 0.0))
-    for k, nu in enumerate(lk.nuisances):
-        if nu.sigma is not None and np.isfinite(nu.sigma):
-            g[k] += 2.0 * eta[k] / nu.sigma**2
-    return g
-
-
-def _direct_minimum(lk: ExperimentLikelihood, branch: Branch, s) -> Minuit:
-    k_count = len(lk.nuisances)
-    m = Minuit(lambda e: _explicit_chi2(np.asarray(e), lk, branch, s), np.zeros(k_count),
-               grad=lambda e: _explicit_gradient(np.asarray(e), lk, branch, s))
-    m.errordef = Minuit.LEAST_SQUARES
-    m.strategy = 2
-    m.tol = 1e-6
-    if lk.form == "poisson":  # the recipes bound normalisations at -1 (component >= 0)
-        m.limits = [(-1.0, None) if nu.multiplier is None else (None, None) for nu in lk.nuisances]
-    m.migrad()
-    m.migrad()
-    return m
 
 
 def _random_sm_points(seed: int):
@@ -119,7 +63,7 @@ def test_profiled_chi2_equals_direct_minimisation(likelihoods, recipe, experimen
     assert best["eta"].shape == (N_POINTS, len(lk.nuisances))
     s_all = lk.signal(terms, lk.branches[0])
     for p in range(N_POINTS):
-        m = _direct_minimum(lk, lk.branches[0], s_all[p])
+        m = direct_minimum(lk, lk.branches[0], s_all[p])
         assert m.valid, f"iminuit failed at point {p}: {m.fmin}"
         assert abs(chi2[p] - m.fval) <= 1e-4, (
             f"{recipe} {experiment} point {p} ({values['cevns_norm'][p]:.3f}, {values['sin2_theta_w'][p]:.4f}): "
@@ -128,7 +72,7 @@ def test_profiled_chi2_equals_direct_minimisation(likelihoods, recipe, experimen
         np.testing.assert_allclose(best["eta"][p], np.array(m.values), atol=2e-3,
                                    err_msg=f"{recipe} {experiment} point {p}: nuisances differ")
         # the reported best nuisances reproduce the reported chi2
-        assert _explicit_chi2(best["eta"][p], lk, lk.branches[0], s_all[p]) == pytest.approx(chi2[p], abs=1e-8, rel=1e-10)
+        assert explicit_chi2(best["eta"][p], lk, lk.branches[0], s_all[p]) == pytest.approx(chi2[p], abs=1e-8, rel=1e-10)
 
 
 def test_profiled_chi2_deromeri2023_csi2021_branches(likelihoods):
@@ -148,7 +92,7 @@ def test_profiled_chi2_deromeri2023_csi2021_branches(likelihoods):
     for ib, branch in enumerate(lk.branches):
         s_all = lk.signal(model.terms(branch.cevns, rec, values), branch)
         for p in range(n_pts):
-            m = _direct_minimum(lk, branch, s_all[p])
+            m = direct_minimum(lk, branch, s_all[p])
             per_branch[ib, p] = m.fval  # _explicit_chi2 includes the branch penalty
     direct = per_branch.min(axis=0)
     np.testing.assert_allclose(chi2, direct, atol=1e-4, rtol=0,
@@ -343,18 +287,6 @@ def test_api_models():
 
 
 # ----------------------------------------------------------------------------- CLI
-
-
-def invoke(args: list[str]) -> Result:
-    return CliRunner().invoke(main, args)
-
-
-def assert_clean_exit(result: Result, code: int) -> None:
-    assert result.exit_code == code, f"exit {result.exit_code}, expected {code}\n{result.output}\n{result.exception!r}"
-    assert result.exception is None or isinstance(result.exception, SystemExit), (
-        f"uncaught {result.exception!r} would print a traceback\n{result.output}"
-    )
-    assert "Traceback" not in result.output
 
 
 def test_cli_fit_json(data_root):

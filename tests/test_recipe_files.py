@@ -10,10 +10,9 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from cevns.cli import main
 from cevns.recipes import RECIPES, Recipe, RecipeFileError, get_recipe, load_recipe_file
+from helpers import assert_clean_exit, invoke
 
 VALID_TOML = """\
 # my recipe
@@ -254,18 +253,6 @@ def test_get_recipe_unknown_name_lists_presets():
 
 
 # ----------------------------------------------------------------------------- CLI
-
-
-def invoke(args: list[str]) -> Result:
-    return CliRunner().invoke(main, args)
-
-
-def assert_clean_exit(result: Result, code: int) -> None:
-    assert result.exit_code == code, f"exit {result.exit_code}, expected {code}\n{result.output}\n{result.exception!r}"
-    assert result.exception is None or isinstance(result.exception, SystemExit), (
-        f"uncaught {result.exception!r} would print a traceback\n{result.output}"
-    )
-    assert "Traceback" not in result.output
 
 
 @pytest.mark.parametrize(

@@ -15,16 +15,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner, Result
-from iminuit import Minuit
 
 import cevns.api as api
 import cevns.scan as scan_mod
-from cevns.cli import main
 from cevns.inference import Analysis, make_analysis
-from cevns.likelihood import Branch, ExperimentLikelihood
 from cevns.models import MODELS
 from cevns.scan import atomic_write_bytes, column_crossings, coupling_limit, log_grid, scan_grid, validate_grid
+from helpers import assert_clean_exit, direct_minimum, invoke
 
 MASSES = np.geomspace(1.0, 1000.0, 4)
 COUPLINGS = np.geomspace(1e-5, 1e-3, 4)
@@ -35,73 +32,12 @@ LIMITS_KEYS = {"model", "experiments", "recipe", "cl", "dof", "low_mass", "high_
 # ----------------------------------------------------------------------------- helpers
 
 
-def invoke(args: list[str]) -> Result:
-    return CliRunner().invoke(main, args)
-
-
-def assert_clean_exit(result: Result, code: int) -> None:
-    """Exit status ``code`` through SystemExit, never an uncaught exception (a traceback)."""
-    assert result.exit_code == code, f"exit {result.exit_code}, expected {code}\n{result.output}\n{result.exception!r}"
-    assert result.exception is None or isinstance(result.exception, SystemExit), (
-        f"uncaught {result.exception!r} would print a traceback\n{result.output}"
-    )
-    assert "Traceback" not in result.output and "Traceback" not in result.stderr
-
-
-def _explicit_chi2(eta, lk: ExperimentLikelihood, branch: Branch, s) -> float:
-    """chi2 of one branch at nuisances ``eta`` from the likelihood's pieces (see tests/test_inference.py)."""
-    comps = {"cevns": s, **branch.backgrounds}
-    mu = sum(comps.values())
-    for e, nu in zip(eta, lk.nuisances, strict=True):
-        mu = mu + e * comps[nu.target] * (1.0 if nu.multiplier is None else nu.multiplier)
-    n = lk.observed
-    if lk.form == "gaussian":
-        val = float(np.sum((n - mu) ** 2 / lk.sigma2))
-    else:
-        if np.any(mu < 0) or np.any((mu <= 0) & (n > 0)):
-            return 1e30
-        pos = n > 0
-        val = 2.0 * float(np.sum(mu - n)) + 2.0 * float(np.sum(n[pos] * np.log(n[pos] / mu[pos])))
-    for e, nu in zip(eta, lk.nuisances, strict=True):
-        if nu.sigma is not None and np.isfinite(nu.sigma):
-            val += (e / nu.sigma) ** 2
-    return val + branch.penalty
-
-
-def _explicit_gradient(eta, lk: ExperimentLikelihood, branch: Branch, s):
-    comps = {"cevns": s, **branch.backgrounds}
-    temps = np.array([comps[nu.target] * (1.0 if nu.multiplier is None else nu.multiplier) for nu in lk.nuisances])
-    mu = sum(comps.values()) + eta @ temps
-    n = lk.observed
-    if lk.form == "gaussian":
-        g = -2.0 * temps @ ((n - mu) / lk.sigma2)
-    else:
-        g = 2.0 * temps @ (1.0 - np.where(mu > 0, n / np.where(mu > 0, mu, 1.0), 0.0))
-    for k, nu in enumerate(lk.nuisances):
-        if nu.sigma is not None and np.isfinite(nu.sigma):
-            g[k] += 2.0 * eta[k] / nu.sigma**2
-    return g
-
-
-def _direct_minimum(lk: ExperimentLikelihood, branch: Branch, s) -> Minuit:
-    m = Minuit(lambda e: _explicit_chi2(np.asarray(e), lk, branch, s), np.zeros(len(lk.nuisances)),
-               grad=lambda e: _explicit_gradient(np.asarray(e), lk, branch, s))
-    m.errordef = Minuit.LEAST_SQUARES
-    m.strategy = 2
-    m.tol = 1e-6
-    if lk.form == "poisson":
-        m.limits = [(-1.0, None) if nu.multiplier is None else (None, None) for nu in lk.nuisances]
-    m.migrad()
-    m.migrad()
-    return m
-
-
 def _direct_chi2(an: Analysis, m_med: float, g: float) -> tuple[float, dict[str, np.ndarray]]:
     """Sum over experiments of the minimum over branches of the iminuit minimum over all nuisances."""
     total, etas = 0.0, {}
     for lk in an.likelihoods:
         terms = an.model.terms(lk.cevns, an.recipe, {"m_med_mev": np.array([m_med]), "g": np.array([g])})
-        fits = [_direct_minimum(lk, b, lk.signal(terms, b)[0]) for b in lk.branches]
+        fits = [direct_minimum(lk, b, lk.signal(terms, b)[0]) for b in lk.branches]
         for f in fits:
             assert f.valid, f"iminuit failed for {lk.experiment} at M = {m_med}, g = {g}: {f.fmin}"
         best = min(fits, key=lambda f: f.fval)

@@ -112,8 +112,3 @@ def isotope(name: str, radii: str = "atzori2022") -> Isotope:
     z, n = _ZN[name]
     rp, rn = RADII_FM[radii][name]
     return Isotope(name, z, n, _ATOMIC_MASS_U[name], rp, rn)
-
-
-def molar_mass_g(isotopes_per_molecule: list[Isotope]) -> float:
-    """Molar mass [g/mol] of a molecule made of the given isotopes (atomic masses)."""
-    return sum(iso.atomic_mass_u for iso in isotopes_per_molecule)

@@ -138,11 +138,3 @@ class BinnedCEvNS:
         """Total CEvNS counts per (energy, time) bin, shape ``(..., n_E, n_t)``."""
         parts = self.counts_by_flavour(weak_charges)
         return sum(parts[f] for f in FLAVOURS)
-
-
-def batched_scaled_charges(
-    base: Mapping[tuple[str, str], NDArray[np.float64]], scale: NDArray[np.float64]
-) -> dict[tuple[str, str], NDArray[np.float64]]:
-    """Helper for benchmarks/tests: every weak charge multiplied by ``scale[p]`` -> ``(P, n_T)``."""
-    s = np.asarray(scale, dtype=float)[:, None]
-    return {k: s * v[None, :] for k, v in base.items()}

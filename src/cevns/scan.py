@@ -125,11 +125,6 @@ def _sm_point(analysis: Analysis) -> tuple[float, float]:
     return float(chi2[0]), float(sum(d["signal"].sum() for d in details.values()))
 
 
-def sm_chi2(analysis: Analysis) -> float:
-    """chi2 of the Standard Model point (g = 0) of a mediator model."""
-    return _sm_point(analysis)[0]
-
-
 def scan_grid(
     analysis: Analysis,
     masses_mev: NDArray[np.float64],

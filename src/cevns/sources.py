@@ -81,13 +81,6 @@ SOURCES = {
 }
 
 
-def energy_grid(n: int = 400) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Gauss-Legendre nodes and weights on [0, m_mu/2] for the Michel spectra."""
-    x, w = np.polynomial.legendre.leggauss(n)
-    half = 0.5 * E_NU_MAX_MEV
-    return half * (x + 1.0), half * w
-
-
 __all__ = [
     "FLAVOURS",
     "E_NU_PROMPT_MEV",
@@ -95,5 +88,4 @@ __all__ = [
     "SOURCES",
     "michel_nu_e",
     "michel_nu_mu_bar",
-    "energy_grid",
 ]
