@@ -75,13 +75,17 @@ def test_profiled_chi2_equals_direct_minimisation(likelihoods, recipe, experimen
         assert explicit_chi2(best["eta"][p], lk, lk.branches[0], s_all[p]) == pytest.approx(chi2[p], abs=1e-8, rel=1e-10)
 
 
-def test_profiled_chi2_deromeri2023_csi2021_branches(likelihoods):
-    """alpha_6 x alpha_7 x alpha_4 grid (5 x 5 x 5): the profiled chi2 equals the minimum over
-    branches of (direct per-branch minimum + the branch's alpha_4 penalty)."""
+def test_profiled_chi2_deromeri2023_csi2021_branches(likelihoods, data_root):
+    """alpha_4 x alpha_6 x alpha_7 grid (3 x 9 x 9): the grid minimum equals the minimum over
+    branches of (direct per-branch minimum + the branch's alpha_4 penalty); the continuous
+    (refined) minimum is below it, and rebuilding the likelihood at the refined nuisance
+    values off the grid gives that chi2 back (the interpolation is faithful)."""
+    from cevns.likelihood import deromeri2023_csi2021_branches
+
     lk = likelihoods("deromeri2023", "csi-2021")
     rec = get_recipe("deromeri2023")
     assert lk.form == "poisson"
-    assert len(lk.branches) == 125
+    assert len(lk.branches) == 3 * 9 * 9
     assert lk.branches[0].label == {"alpha_4": 0.0, "alpha_6_us": 0.0, "alpha_7_pe": 0.0}, "nominal branch must come first"
     n_pts = 2
     values = {k: v[:n_pts] for k, v in _random_sm_points(4).items()}
@@ -95,12 +99,23 @@ def test_profiled_chi2_deromeri2023_csi2021_branches(likelihoods):
             m = direct_minimum(lk, branch, s_all[p])
             per_branch[ib, p] = m.fval  # _explicit_chi2 includes the branch penalty
     direct = per_branch.min(axis=0)
-    np.testing.assert_allclose(chi2, direct, atol=1e-4, rtol=0,
-                               err_msg="profiled chi2 != minimum over branches of the direct per-branch minima")
+    np.testing.assert_allclose(best["chi2_grid"], direct, atol=1e-4, rtol=0,
+                               err_msg="grid chi2 != minimum over branches of the direct per-branch minima")
     # the reported branch is (one of) the best
     for p in range(n_pts):
         ib = int(best["branch"][p])
         assert per_branch[ib, p] <= direct[p] + 1e-4, f"point {p}: reported branch {lk.branches[ib].label} is not the best"
+    assert np.all(chi2 <= direct + 1e-9)
+    # off-grid check at the refined nuisances: direct minimum of the rebuilt branch
+    at = best["continuous"]
+    for p in range(n_pts):
+        a4, a6, a7 = (float(at[k][p]) for k in ("alpha_4", "alpha_6_us", "alpha_7_pe"))
+        assert -0.25 <= a6 <= 0.25 and -1.0 <= a7 <= 1.0
+        (branch,) = deromeri2023_csi2021_branches(rec, lk.setup, data_root, (a4,), a6, a7)
+        s = lk.signal(model.terms(branch.cevns, rec, {k: v[p : p + 1] for k, v in values.items()}), branch)[0]
+        off_grid = direct_minimum(lk, branch, s).fval
+        assert off_grid == pytest.approx(chi2[p], abs=0.05), f"point {p}: refined {chi2[p]:.3f} vs rebuilt {off_grid:.3f}"
+        assert off_grid < direct[p], f"point {p}: the refined nuisances do not improve on the grid"
 
 
 # ----------------------------------------------------------------------------- make_analysis / Analysis errors

@@ -156,8 +156,10 @@ def _fitted_summary(an, details) -> tuple[dict, dict]:
         best = details[lk.experiment]
         eta = best["eta"][0]
         nus = {nu.name: float(eta[k]) for k, nu in enumerate(lk.nuisances)}
-        branch = lk.branches[int(best["branch"][0])]
-        nus.update({k: float(v) for k, v in branch.label.items()})
+        if "label" in best:  # continuous non-linear nuisances (rebuilt branch)
+            nus.update(best["label"])
+        else:
+            nus.update({k: float(v) for k, v in lk.branches[int(best["branch"][0])].label.items()})
         nuisances[lk.experiment] = nus
         fitted[lk.experiment] = {k: float(v[0].sum()) for k, v in best["parts"].items()}
     return nuisances, fitted

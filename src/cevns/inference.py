@@ -87,6 +87,13 @@ class Analysis:
         else:
             best, errors, valid = {}, {}, True
         chi2, details = self.evaluate({k: np.array([v]) for k, v in best.items()})
+        # continuous non-linear nuisances: report nuisances and components of the rebuilt branch
+        merged = {**self.fixed, **{k: np.array([v]) for k, v in best.items()}}
+        for lk in self.likelihoods:
+            def terms(cevns, merged=merged):
+                return self.model.terms(cevns, self.recipe, merged)
+
+            details[lk.experiment] = lk.profile_at_continuous(terms, details[lk.experiment])
         return {
             "chi2_min": float(chi2[0]),
             "best_fit": best,

@@ -24,6 +24,7 @@ Recipes (seed equations in each builder's docstring):
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -67,6 +68,118 @@ class Branch:
     terms_key: str = "nominal"
 
 
+@dataclass(frozen=True)
+class BranchGrid:
+    """Regular grid of non-linear nuisances behind a likelihood's branches.
+
+    ``axes`` maps each nuisance (a key of ``Branch.label``) to its increasing, evenly spaced
+    node values; ``index[b]`` is the multi-index of branch ``b`` on that grid. Every node
+    must hold exactly one branch.
+    """
+
+    axes: dict[str, tuple[float, ...]]
+    index: tuple[tuple[int, ...], ...]
+
+    @classmethod
+    def from_branches(cls, branches: list[Branch], axes: dict[str, tuple[float, ...]]) -> BranchGrid:
+        idx = tuple(tuple(int(np.argmin(np.abs(np.asarray(v) - b.label[k]))) for k, v in axes.items())
+                    for b in branches)
+        if len(set(idx)) != int(np.prod([len(v) for v in axes.values()])) or len(idx) != len(set(idx)):
+            raise ValueError("branches do not fill the nuisance grid one node each")
+        return cls(dict(axes), idx)
+
+
+def _quadratic_design(dim: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Offsets of the 3^dim stencil and the design matrix of a full quadratic in ``dim`` variables."""
+    offsets = np.array(np.meshgrid(*[[-1.0, 0.0, 1.0]] * dim, indexing="ij")).reshape(dim, -1).T
+    cols = [np.ones(len(offsets))] + [offsets[:, i] for i in range(dim)]
+    cols += [offsets[:, i] * offsets[:, j] for i in range(dim) for j in range(i, dim)]
+    return offsets, np.stack(cols, axis=1)
+
+
+def refine_grid_minimum(chi2_by_branch: NDArray[np.float64], grid: BranchGrid) -> tuple[NDArray[np.float64], dict]:
+    """Continuous minimum over the nuisance grid of each point's chi2.
+
+    ``chi2_by_branch`` is ``(n_branches, P)``. For each point, a full quadratic is fitted
+    (least squares) to the chi2 on the 3^d stencil around the best node (moved inwards at
+    the edges of the grid) and minimised inside the grid's box by projected Newton steps
+    on the quadratic. The refined value never exceeds the best node's chi2, so the result
+    is the grid minimum improved by interpolation; with a chi2 that is quadratic in the
+    nuisances it is exact. Returns (chi2 (P,), {nuisance: value at the minimum (P,)}).
+    """
+    names = list(grid.axes)
+    shape = tuple(len(grid.axes[k]) for k in names)
+    dim = len(names)
+    cube = np.full((*shape, chi2_by_branch.shape[1]), np.nan)
+    for b, ix in enumerate(grid.index):
+        cube[ix] = chi2_by_branch[b]
+    flat = cube.reshape(-1, cube.shape[-1])
+    node = np.array(np.unravel_index(np.argmin(flat, axis=0), shape)).T  # (P, dim)
+    grid_min = flat.min(axis=0)
+    n_ax = np.array(shape)
+    active = n_ax >= 3  # axes with fewer than 3 nodes are not refined
+    centre = np.where(active, np.clip(node, 1, np.maximum(n_ax - 2, 1)), node)
+    offsets, design = _quadratic_design(dim)
+    pinv = np.linalg.pinv(design)
+    stencil = centre[:, None, :] + np.where(active, offsets, 0.0)[None].astype(int)  # (P, 3^d, dim)
+    pts = np.arange(cube.shape[-1])
+    values = cube[(*stencil.transpose(2, 0, 1), pts[:, None])]  # (P, 3^d)
+    coef = values @ pinv.T  # (P, n_coef)
+    g = coef[:, 1 : dim + 1]
+    h = np.zeros((len(pts), dim, dim))
+    k = dim + 1
+    for i in range(dim):
+        for j in range(i, dim):
+            if i == j:
+                h[:, i, i] = 2.0 * coef[:, k]
+            else:
+                h[:, i, j] = h[:, j, i] = coef[:, k]
+            k += 1
+    # box in stencil units, measured from each point's stencil centre: one node either side of
+    # the best node (where the minimum of a unimodal chi2 lies), inside the grid's range
+    lo = np.where(active, np.maximum(-centre, node - centre - 1), 0.0)
+    hi = np.where(active, np.minimum((n_ax - 1) - centre, node - centre + 1), 0.0)
+    x = (node - centre).astype(float)
+
+    def quad(x):
+        return coef[:, 0] + np.einsum("pi,pi->p", g, x) + 0.5 * np.einsum("pi,pij,pj->p", x, h, x)
+
+    # exact box-constrained minimum of the quadratic: every face of the box (each axis at its
+    # lower bound, free, or at its upper bound) is solved in its free axes; feasible
+    # candidates with a positive-definite free block (or no free axis) compete
+    best_val = quad(x)
+    for pattern in itertools.product((-1, 0, 1), repeat=dim):
+        pat = np.array(pattern)
+        if np.any((pat != 0) & ~active):
+            continue
+        free_ax = np.flatnonzero((pat == 0) & active)
+        xc = np.where(pat < 0, lo, np.where(pat > 0, hi, 0.0))
+        xc = np.where(active, xc, 0.0)
+        if free_ax.size:
+            h_ff = h[:, free_ax][:, :, free_ax]
+            rhs = -(g[:, free_ax] + np.einsum("pij,pj->pi", h[:, free_ax, :], xc))
+            pd = np.all(np.linalg.eigvalsh(h_ff) > 0, axis=1)
+            sol = np.linalg.solve(np.where(pd[:, None, None], h_ff, np.eye(free_ax.size)), rhs[..., None])[..., 0]
+            xc[:, free_ax] = sol
+            feasible = pd & np.all((sol >= lo[:, free_ax] - 1e-12) & (sol <= hi[:, free_ax] + 1e-12), axis=1)
+        else:
+            feasible = np.ones(len(pts), dtype=bool)
+        val = quad(xc)
+        take = feasible & (val < best_val)
+        x = np.where(take[:, None], xc, x)
+        best_val = np.where(take, val, best_val)
+    refined = quad(x)
+    ok = np.isfinite(refined) & (refined < grid_min)
+    chi2 = np.where(ok, refined, grid_min)
+    at = {}
+    for a, name in enumerate(names):
+        vals = np.asarray(grid.axes[name], dtype=float)
+        step_size = vals[1] - vals[0] if len(vals) > 1 else 0.0
+        pos = np.where(ok, centre[:, a] + x[:, a], node[:, a])
+        at[name] = vals[0] + pos * step_size
+    return chi2, at
+
+
 @dataclass
 class ExperimentLikelihood:
     """The likelihood of one experiment under one recipe."""
@@ -82,6 +195,8 @@ class ExperimentLikelihood:
     description: str = ""
     setup: ExperimentSetup | None = None
     extra: dict = field(default_factory=dict)
+    #: branches laid out on a regular grid of the non-linear nuisances (continuous profiling)
+    branch_grid: BranchGrid | None = None
 
     @property
     def cevns(self) -> BinnedCEvNS:
@@ -106,9 +221,15 @@ class ExperimentLikelihood:
 
         ``terms`` is a dict of kernel terms, or a callable ``terms(cevns)`` evaluated once
         per distinct ``Branch.terms_key`` (needed when branches change form factors).
+
+        With a :attr:`branch_grid` the non-linear nuisances are profiled continuously: the
+        chi2 of each point over the grid is refined to the minimum of a quadratic fitted on
+        the 3 x 3 x ... neighbourhood of its best grid node (:func:`refine_grid_minimum`);
+        the reported nuisances and fitted components are those of the best grid node.
         """
         best_chi2, best = None, None
         cache: dict[str, dict] = {}
+        per_branch = []
         for branch in self.branches:
             if callable(terms):
                 if branch.terms_key not in cache:
@@ -120,6 +241,7 @@ class ExperimentLikelihood:
             s = sum(sig.values())
             chi2, eta, parts = self._profile_branch(sig, branch)
             chi2 = chi2 + branch.penalty
+            per_branch.append(chi2)
             if best_chi2 is None:
                 best_chi2 = chi2
                 best = {"eta": eta, "branch": np.zeros(len(chi2), dtype=int), "signal": s, "parts": parts}
@@ -131,7 +253,30 @@ class ExperimentLikelihood:
                 best["signal"] = np.where(better[:, None], s, best["signal"])
                 for k in parts:
                     best["parts"][k] = np.where(better[:, None], parts[k], best["parts"][k])
+        if self.branch_grid is not None:
+            best["chi2_grid"] = best_chi2
+            best_chi2, best["continuous"] = refine_grid_minimum(np.stack(per_branch), self.branch_grid)
         return best_chi2, best
+
+    def profile_at_continuous(self, terms, best: dict, point: int = 0) -> dict:
+        """Nuisances and fitted components of one point, re-profiled on a branch rebuilt at
+        the continuous minimum of the non-linear nuisances (``best["continuous"]``).
+
+        Only for likelihoods with a ``branch_builder``; otherwise ``best`` is returned.
+        The returned ``chi2_rebuilt`` is the chi2 of that actual configuration (it agrees
+        with the interpolated minimum to the refinement's accuracy, ~0.05).
+        """
+        builder = self.extra.get("branch_builder")
+        if builder is None or "continuous" not in best:
+            return best
+        label = {k: float(v[point]) for k, v in best["continuous"].items()}
+        branch = builder(label)
+        t = terms(branch.cevns) if callable(terms) else terms
+        t = {k: v[point : point + 1] for k, v in t.items()}
+        sig = self.signal_parts(t, branch)
+        chi2, eta, parts = self._profile_branch(sig, branch)
+        return {**best, "eta": eta, "signal": sum(sig.values()), "parts": parts, "label": label,
+                "chi2_rebuilt": chi2 + branch.penalty}
 
     def _profile_branch(self, sig, branch: Branch):
         if not isinstance(sig, dict):
@@ -193,23 +338,24 @@ def csi2021_atzori2022(recipe: Recipe, setup: ExperimentSetup) -> ExperimentLike
 def _shift_time_template(pe_name: str, t_name: str, root, shift_us: float, apply_eff: bool) -> NDArray[np.float64]:
     """BRN/NIN template with the released t_rec PDF moved by ``shift_us`` (alpha_6)."""
     from . import data as data_mod
-    from .timing import time_efficiency
 
     pe = data_mod.load_table("csi-2021", pe_name, 2, root)
     tr = data_mod.load_table("csi-2021", t_name, 2, root)
-    t = tr[:, 0] + shift_us
     pe_hist, _ = np.histogram(pe[:, 0], bins=csi2021_mod.PE_EDGES, weights=pe[:, 1])
     frac = pe[pe[:, 0] < csi2021_mod.PE_EDGES[-1], 1].sum() / pe[:, 1].sum()
-    w = tr[:, 1] * (time_efficiency(t) if apply_eff else 1.0)
-    t_hist, _ = np.histogram(t, bins=csi2021_mod.TIME_EDGES_US, weights=w)
+    t_hist = csi2021_mod.released_time_contents(tr[:, 0], tr[:, 1], csi2021_mod.TIME_EDGES_US, apply_eff, shift_us)
     return np.outer(pe_hist / pe_hist.sum(), t_hist) * frac
 
 
-#: grid of the non-linear CsI 2021 nuisances of seed 004 (no prior; bounded ranges)
-DEROMERI_TIMING_SHIFTS_US = (-0.25, -0.125, 0.0, 0.125, 0.25)
-DEROMERI_EFFICIENCY_SHIFTS_PE = (-1.0, -0.5, 0.0, 0.5, 1.0)
-#: grid of alpha_4, the R_A = 1.23 A^(1/3) (1 + alpha_4) scaling of seed 004 eq. (38), sigma 5 %
-DEROMERI_RADIUS_SCALINGS = (-0.10, -0.05, 0.0, 0.05, 0.10)
+#: grid of the non-linear CsI 2021 nuisances of seed 004 (no prior; bounded ranges). The
+#: chi2 is refined to its continuous minimum between nodes; 9 nodes per axis keep the local
+#: quadratic faithful (at 5 nodes the asymmetric alpha_6 profile is underestimated by ~0.3)
+DEROMERI_TIMING_SHIFTS_US = tuple(float(x) for x in np.round(np.linspace(-0.25, 0.25, 9), 6))
+DEROMERI_EFFICIENCY_SHIFTS_PE = tuple(float(x) for x in np.round(np.linspace(-1.0, 1.0, 9), 6))
+#: grid of alpha_4, the R_A = 1.23 A^(1/3) (1 + alpha_4) scaling of seed 004 eq. (38), sigma 5 %:
+#: the chi2 is close to quadratic in it (Gaussian penalty, near-linear rate change), so three
+#: nodes at 0 and +-2 sigma suffice for the refinement
+DEROMERI_RADIUS_SCALINGS = (-0.10, 0.0, 0.10)
 DEROMERI_RADIUS_SIGMA = 0.05
 
 
@@ -228,34 +374,43 @@ def _with_radius_scaling(cevns: BinnedCEvNS, scale: float) -> BinnedCEvNS:
     return replace(cevns, isotopes=tuple(isos))
 
 
+def deromeri2023_csi2021_branches(recipe: Recipe, setup: ExperimentSetup, root, scalings, a6: float, a7: float,
+                                  rebuild: bool = True) -> list[Branch]:
+    """The CsI 2021 branches of seed 004 at beam-timing shift ``a6`` [us] and efficiency
+    shift ``a7`` [PE], one per radius scaling alpha_4 in ``scalings`` (any values, on or off
+    the likelihood's grid: used to check the continuous profiling)."""
+    bkg = {
+        "ss": setup.backgrounds["ss"].counts.ravel(),
+        "brn": _shift_time_template("brnPE.txt", "brnTrec.txt", root, a6, recipe.background_time_efficiency).ravel(),
+        "nin": _shift_time_template("ninPE.txt", "ninTrec.txt", root, a6, recipe.background_time_efficiency).ravel(),
+    }
+    st = csi2021_mod.build(recipe, root, efficiency_shift_pe=a7, timing_shift_us=a6) if rebuild else setup
+    out = []
+    for a4 in scalings:
+        cev = st.cevns if a4 == 0.0 else _with_radius_scaling(st.cevns, a4)
+        out.append(Branch({"alpha_4": a4, "alpha_6_us": a6, "alpha_7_pe": a7}, cev, bkg,
+                          penalty=(a4 / DEROMERI_RADIUS_SIGMA) ** 2, terms_key=f"alpha_4={a4}"))
+    return out
+
+
 def csi2021_deromeri2023(recipe: Recipe, setup: ExperimentSetup, root=None) -> ExperimentLikelihood:
     """Seed 004 eqs. (36)-(38): Poisson chi2; alpha_0 (CEvNS, 11.45 %), alpha_1 (BRN, 25 %),
     alpha_2 (NIN, 35 %), alpha_3 (SS, 2.1 %) profiled linearly; the beam-timing shift
     alpha_6 in [-250, 250] ns (moves CEvNS, BRN and NIN) and the efficiency shift
-    alpha_7 in [-1, 1] PE (x = PE + alpha_7 in eq. 30, CEvNS only) have no prior and are
-    profiled on a 5 x 5 grid; alpha_4 (R_A -> R_A (1 + alpha_4), sigma 5 %) on a 5-point
-    grid with its Gaussian penalty. Models that fit neutron radii build their own form
-    factors, which switches alpha_4 off as seed 004 sec. 4.1 does."""
+    alpha_7 in [-1, 1] PE (x = PE + alpha_7 in eq. 30, CEvNS only) have no prior; alpha_4
+    (R_A -> R_A (1 + alpha_4), sigma 5 %) has its Gaussian penalty. The three are laid out
+    on a 3 x 9 x 9 grid of branches and profiled continuously by quadratic refinement
+    around each point's best node (:func:`refine_grid_minimum`). Models that fit neutron radii build their
+    own form factors, which switches alpha_4 off as seed 004 sec. 4.1 does."""
     from .weak_charge import KN_A13
 
     # alpha_4 acts on the Klein-Nystrand R_A of the recipe; other form factors keep alpha_4 = 0
     scalings = DEROMERI_RADIUS_SCALINGS if recipe.form_factor == KN_A13 else (0.0,)
     branches = []
     for a6 in DEROMERI_TIMING_SHIFTS_US:
-        bkg = {
-            "ss": setup.backgrounds["ss"].counts.ravel(),
-            "brn": _shift_time_template("brnPE.txt", "brnTrec.txt", root, a6, recipe.background_time_efficiency).ravel(),
-            "nin": _shift_time_template("ninPE.txt", "ninTrec.txt", root, a6, recipe.background_time_efficiency).ravel(),
-        }
         for a7 in DEROMERI_EFFICIENCY_SHIFTS_PE:
-            if a6 == 0.0 and a7 == 0.0:
-                st = setup
-            else:
-                st = csi2021_mod.build(recipe, root, efficiency_shift_pe=a7, timing_shift_us=a6)
-            for a4 in scalings:
-                cev = st.cevns if a4 == 0.0 else _with_radius_scaling(st.cevns, a4)
-                branches.append(Branch({"alpha_4": a4, "alpha_6_us": a6, "alpha_7_pe": a7}, cev, bkg,
-                                       penalty=(a4 / DEROMERI_RADIUS_SIGMA) ** 2, terms_key=f"alpha_4={a4}"))
+            nominal = a6 == 0.0 and a7 == 0.0
+            branches.extend(deromeri2023_csi2021_branches(recipe, setup, root, scalings, a6, a7, rebuild=not nominal))
     # nominal branch first: models evaluate fixed terms on branches[0].cevns (same recoil grid everywhere)
     branches.sort(key=lambda b: any(v != 0.0 for v in b.label.values()))
     if recipe.electron_scattering:  # eq. (37): alpha_0 on CEvNS and ES, alpha_5 (QF) on CEvNS only
@@ -269,8 +424,15 @@ def csi2021_deromeri2023(recipe: Recipe, setup: ExperimentSetup, root=None) -> E
         Nuisance("alpha_2", "nin", 0.35),
         Nuisance("alpha_3", "ss", 0.021),
     ]
+    grid = BranchGrid.from_branches(branches, {"alpha_4": scalings, "alpha_6_us": DEROMERI_TIMING_SHIFTS_US,
+                                               "alpha_7_pe": DEROMERI_EFFICIENCY_SHIFTS_PE})
+    def build_branch(label: dict) -> Branch:
+        return deromeri2023_csi2021_branches(recipe, setup, root, (label["alpha_4"],), label["alpha_6_us"],
+                                             label["alpha_7_pe"])[0]
+
     return ExperimentLikelihood("csi-2021", recipe.name, "poisson", setup.observed.ravel(), branches, nus, _flatten_2d,
-                                description="seed 004 eqs. (36), (38)", setup=setup)
+                                description="seed 004 eqs. (36), (38)", setup=setup, branch_grid=grid,
+                                extra={"branch_builder": build_branch})
 
 
 # ----------------------------------------------------------------------------- LAr 2020

@@ -116,7 +116,10 @@ def _evaluate_points(analysis: Analysis, m: NDArray, g: NDArray) -> tuple[NDArra
         for k, nu in enumerate(lk.nuisances):
             nus[f"{lk.experiment}:{nu.name}"] = best["eta"][:, k]
         for key in lk.branches[0].label:
-            nus[f"{lk.experiment}:{key}"] = np.array([lk.branches[b].label[key] for b in best["branch"]], dtype=float)
+            if "continuous" in best:  # continuously profiled non-linear nuisances
+                nus[f"{lk.experiment}:{key}"] = np.asarray(best["continuous"][key], dtype=float)
+            else:
+                nus[f"{lk.experiment}:{key}"] = np.array([lk.branches[b].label[key] for b in best["branch"]], dtype=float)
     return chi2, nus
 
 
