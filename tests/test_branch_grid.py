@@ -67,6 +67,15 @@ def test_refinement_never_exceeds_the_grid_minimum_and_stays_in_range(seed):
         assert np.all((at[name] >= min(nodes) - 1e-12) & (at[name] <= max(nodes) + 1e-12))
 
 
+def test_refinement_keeps_the_grid_value_where_the_quadratic_misses_the_stencil():
+    """Far from any minimum (steep, non-quadratic chi2 such as an enormous BSM rate) the
+    quadratic extrapolation is not trusted: the grid value is kept, not undercut."""
+    branches, grid, labels = _grid(AXES)
+    chi2 = 1e4 * np.exp(3.0 * labels[:, 0] + 12.0 * labels[:, 1] + 20.0 * labels[:, 2])
+    val, _ = refine_grid_minimum(chi2[:, None], grid)
+    assert val[0] == chi2.min()
+
+
 def test_branch_grid_rejects_incomplete_grids():
     branches, grid, labels = _grid({"a": (0.0, 1.0), "b": (0.0, 1.0)})
     with pytest.raises(ValueError, match="one node each"):

@@ -97,13 +97,16 @@ def _quadratic_design(dim: int) -> tuple[NDArray[np.float64], NDArray[np.float64
     return offsets, np.stack(cols, axis=1)
 
 
-def refine_grid_minimum(chi2_by_branch: NDArray[np.float64], grid: BranchGrid) -> tuple[NDArray[np.float64], dict]:
+def refine_grid_minimum(chi2_by_branch: NDArray[np.float64], grid: BranchGrid,
+                        max_residual: float = 0.25) -> tuple[NDArray[np.float64], dict]:
     """Continuous minimum over the nuisance grid of each point's chi2.
 
     ``chi2_by_branch`` is ``(n_branches, P)``. For each point, a full quadratic is fitted
     (least squares) to the chi2 on the 3^d stencil around the best node (moved inwards at
     the edges of the grid) and minimised inside the grid's box by projected Newton steps
-    on the quadratic. The refined value never exceeds the best node's chi2, so the result
+    on the quadratic. Points whose stencil the quadratic misses by more than
+    ``max_residual`` (chi2 units; far from any minimum, e.g. enormous BSM rates) keep the
+    grid value. The refined value never exceeds the best node's chi2, so the result
     is the grid minimum improved by interpolation; with a chi2 that is quadratic in the
     nuisances it is exact. Returns (chi2 (P,), {nuisance: value at the minimum (P,)}).
     """
@@ -125,6 +128,9 @@ def refine_grid_minimum(chi2_by_branch: NDArray[np.float64], grid: BranchGrid) -
     pts = np.arange(cube.shape[-1])
     values = cube[(*stencil.transpose(2, 0, 1), pts[:, None])]  # (P, 3^d)
     coef = values @ pinv.T  # (P, n_coef)
+    # the quadratic must describe the stencil: far from the minimum (huge or overflowing
+    # chi2) it does not, and the grid value is kept
+    residual = np.max(np.abs(values - coef @ design.T), axis=1)
     g = coef[:, 1 : dim + 1]
     h = np.zeros((len(pts), dim, dim))
     k = dim + 1
@@ -169,7 +175,7 @@ def refine_grid_minimum(chi2_by_branch: NDArray[np.float64], grid: BranchGrid) -
         x = np.where(take[:, None], xc, x)
         best_val = np.where(take, val, best_val)
     refined = quad(x)
-    ok = np.isfinite(refined) & (refined < grid_min)
+    ok = np.isfinite(refined) & (refined < grid_min) & (residual <= max_residual)
     chi2 = np.where(ok, refined, grid_min)
     at = {}
     for a, name in enumerate(names):
