@@ -103,8 +103,8 @@ def refine_grid_minimum(chi2_by_branch: NDArray[np.float64], grid: BranchGrid,
 
     ``chi2_by_branch`` is ``(n_branches, P)``. For each point, a full quadratic is fitted
     (least squares) to the chi2 on the 3^d stencil around the best node (moved inwards at
-    the edges of the grid) and minimised inside the grid's box by projected Newton steps
-    on the quadratic. Points whose stencil the quadratic misses by more than
+    the edges of the grid) and minimised exactly within one node of the best node and
+    inside the grid's range (every face of that box solved in its free axes). Points whose stencil the quadratic misses by more than
     ``max_residual`` (chi2 units; far from any minimum, e.g. enormous BSM rates) keep the
     grid value. The refined value never exceeds the best node's chi2, so the result
     is the grid minimum improved by interpolation; with a chi2 that is quadratic in the
@@ -380,16 +380,22 @@ def _with_radius_scaling(cevns: BinnedCEvNS, scale: float) -> BinnedCEvNS:
     return replace(cevns, isotopes=tuple(isos))
 
 
-def deromeri2023_csi2021_branches(recipe: Recipe, setup: ExperimentSetup, root, scalings, a6: float, a7: float,
-                                  rebuild: bool = True) -> list[Branch]:
-    """The CsI 2021 branches of seed 004 at beam-timing shift ``a6`` [us] and efficiency
-    shift ``a7`` [PE], one per radius scaling alpha_4 in ``scalings`` (any values, on or off
-    the likelihood's grid: used to check the continuous profiling)."""
-    bkg = {
+def _deromeri2023_backgrounds(recipe: Recipe, setup: ExperimentSetup, root, a6: float) -> dict:
+    """Flattened SS, BRN and NIN templates with the beam-timing shift ``a6`` [us] (alpha_6)."""
+    return {
         "ss": setup.backgrounds["ss"].counts.ravel(),
         "brn": _shift_time_template("brnPE.txt", "brnTrec.txt", root, a6, recipe.background_time_efficiency).ravel(),
         "nin": _shift_time_template("ninPE.txt", "ninTrec.txt", root, a6, recipe.background_time_efficiency).ravel(),
     }
+
+
+def deromeri2023_csi2021_branches(recipe: Recipe, setup: ExperimentSetup, root, scalings, a6: float, a7: float,
+                                  rebuild: bool = True, backgrounds: dict | None = None) -> list[Branch]:
+    """The CsI 2021 branches of seed 004 at beam-timing shift ``a6`` [us] and efficiency
+    shift ``a7`` [PE], one per radius scaling alpha_4 in ``scalings`` (any values, on or off
+    the likelihood's grid: used to check the continuous profiling). ``backgrounds``, if
+    given, are the templates already built for this ``a6``."""
+    bkg = _deromeri2023_backgrounds(recipe, setup, root, a6) if backgrounds is None else backgrounds
     st = csi2021_mod.build(recipe, root, efficiency_shift_pe=a7, timing_shift_us=a6) if rebuild else setup
     out = []
     for a4 in scalings:
@@ -414,9 +420,11 @@ def csi2021_deromeri2023(recipe: Recipe, setup: ExperimentSetup, root=None) -> E
     scalings = DEROMERI_RADIUS_SCALINGS if recipe.form_factor == KN_A13 else (0.0,)
     branches = []
     for a6 in DEROMERI_TIMING_SHIFTS_US:
+        bkg = _deromeri2023_backgrounds(recipe, setup, root, a6)  # depends on alpha_6 only
         for a7 in DEROMERI_EFFICIENCY_SHIFTS_PE:
             nominal = a6 == 0.0 and a7 == 0.0
-            branches.extend(deromeri2023_csi2021_branches(recipe, setup, root, scalings, a6, a7, rebuild=not nominal))
+            branches.extend(deromeri2023_csi2021_branches(recipe, setup, root, scalings, a6, a7,
+                                                          rebuild=not nominal, backgrounds=bkg))
     # nominal branch first: models evaluate fixed terms on branches[0].cevns (same recoil grid everywhere)
     branches.sort(key=lambda b: any(v != 0.0 for v in b.label.values()))
     if recipe.electron_scattering:  # eq. (37): alpha_0 on CEvNS and ES, alpha_5 (QF) on CEvNS only
