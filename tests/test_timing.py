@@ -202,3 +202,13 @@ def test_prompt_cdf_matches_gaussian_exponential_convolution_numerically():
             epsrel=1e-12,
         )
         assert float(prompt_cdf(t, pulse)) == pytest.approx(val, abs=1e-10)
+
+
+def test_time_efficiency_integrals_closed_form():
+    """Flat part and exponential part of eq. (33) integrated exactly; a bin straddling t'."""
+    from cevns.timing import time_efficiency_integrals_us
+
+    k, t0 = 0.0494, 0.52
+    got = time_efficiency_integrals_us([0.0, 0.5, 1.0, 6.0])
+    want = [0.5, 0.02 + (1 - math.exp(-k * 0.48)) / k, (math.exp(-k * 0.48) - math.exp(-k * (6 - t0))) / k]
+    np.testing.assert_allclose(got, want, rtol=1e-12)

@@ -56,6 +56,18 @@ class Recipe:
         recipe's own name (user recipes inherit their base's).
     electron_scattering: add neutrino-electron scattering in CsI 2021 (seed 004 eqs.
         34-35, 37); never for LAr (seed 004 sec. 3.2).
+    csi2021_steady_state: ``smooth`` (default) builds the CsI 2021 steady-state
+        expectation from the anti-coincidence events as per-PE-row totals times a flat
+        rate through the time efficiency of seed 004 eq. (33); ``histogram`` uses the raw
+        AC histogram bin by bin (its Poisson noise then acts as a fixed shape).
+        docs/validation.md "CsI 2021 steady-state background" shows the per-row chi2.
+    ngi_normalisation: ``printed`` (default) takes C_V and C_T of the NGI model as seed
+        004 eqs. (9), (11) print them; ``published`` doubles both per unit coupling, the
+        normalisation under which seed 004 eq. (45) reports its C_V and C_T intervals.
+    es_vector_normalisation: light vector mediators on electrons (ES). ``consistent``
+        (default) shifts g_V^e by g^2 Q'_l Q'_e / (sqrt2 G_F (2 m_e T + M^2)), the
+        normalisation of seed 004 eqs. (12), (23) and seed 002 eq. (16); ``printed`` uses
+        the 1/(2 sqrt2 G_F) of seed 004 eq. (13) as printed.
     """
 
     name: str
@@ -72,6 +84,9 @@ class Recipe:
     lar_time_model: str = "decay-chain"
     likelihood: str = ""
     electron_scattering: bool = False
+    csi2021_steady_state: str = "smooth"
+    ngi_normalisation: str = "printed"
+    es_vector_normalisation: str = "consistent"
 
     @property
     def likelihood_name(self) -> str:
@@ -143,6 +158,7 @@ _FIELD_TYPES = {
     "name": str, "description": str, "source": str, "form_factor": str, "radii": str, "couplings": str,
     "sin2_theta_w": float, "natural_argon": bool, "csi2017_response": str, "background_time_efficiency": bool,
     "time_normalisation": str, "lar_time_model": str, "likelihood": str, "electron_scattering": bool,
+    "csi2021_steady_state": str, "ngi_normalisation": str, "es_vector_normalisation": str,
 }
 _CHOICES = {
     "form_factor": ("helm", "klein-nystrand", "symmetrized-fermi", "klein-nystrand-a13"),
@@ -151,6 +167,9 @@ _CHOICES = {
     "csi2017_response": ("banerjee2021",),
     "time_normalisation": ("window", "physical"),
     "lar_time_model": ("decay-chain", "release"),
+    "csi2021_steady_state": ("smooth", "histogram"),
+    "ngi_normalisation": ("printed", "published"),
+    "es_vector_normalisation": ("consistent", "printed"),
 }
 
 

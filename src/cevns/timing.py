@@ -95,6 +95,23 @@ def time_efficiency(t_us: ArrayLike, t_start_us: float = 0.52, decay_per_us: flo
     return np.where(t < t_start_us, 1.0, np.exp(-decay_per_us * (t - t_start_us)))
 
 
+def time_efficiency_integrals_us(
+    edges_us: ArrayLike, t_start_us: float = 0.52, decay_per_us: float = 0.0494
+) -> NDArray[np.float64]:
+    """Integral of the time efficiency of seed 004 eq. (33) over each bin [us], in closed form.
+
+    int eps_T dt = (min(hi, t') - lo) below t' plus (e^{-k (a - t')} - e^{-k (b - t')}) / k
+    over [a, b] = [max(lo, t'), hi] above it. This is what a flat (steady-state) rate puts
+    in each bin once the time efficiency is applied.
+    """
+    edges = np.asarray(edges_us, dtype=float)
+    lo, hi = edges[:-1], edges[1:]
+    flat = np.clip(np.minimum(hi, t_start_us) - lo, 0.0, None)
+    a, b = np.maximum(lo, t_start_us), np.maximum(hi, t_start_us)
+    decaying = (np.exp(-decay_per_us * (a - t_start_us)) - np.exp(-decay_per_us * (b - t_start_us))) / decay_per_us
+    return flat + decaying
+
+
 def efficiency_weighted_fractions(
     flavour: str,
     edges_us: ArrayLike,

@@ -17,8 +17,16 @@ analysis; docs/validation.md "CsI 2021 binning" records the check against the ev
 
 Backgrounds:
 
-* steady state (SS): the anti-coincidence beam-on events (``dataBeamOnAC.txt``)
-  histogrammed in the same bins (same window length);
+* steady state (SS), recipe option ``csi2021_steady_state``:
+
+  - ``smooth`` (default): the anti-coincidence beam-on events (``dataBeamOnAC.txt``,
+    same window length) counted per PE row, each row spread over the time bins as a
+    flat rate seen through the time efficiency of eq. (33)
+    (:func:`smooth_steady_state`). The SS background is steady by definition; the AC
+    rate per us follows eq. (33) (docs/validation.md "CsI 2021 steady-state
+    background"), and 1295 events over 99 bins carry Poisson noise as large as the
+    data's own, which a bin-by-bin template would treat as a known shape;
+  - ``histogram``: the AC events histogrammed in the analysis bins (kept for comparison);
 * BRN and NIN: product of the released PE and t_rec PDFs (``brnPE``/``brnTrec``,
   ``ninPE``/``ninTrec``). The released t_rec PDFs integrate to the expected count over
   the full PE range (27.63 BRN, 7.56 NIN); the PE PDFs integrate to 1 below 60 PE
@@ -42,7 +50,7 @@ from ..nuclei import isotope
 from ..prediction import BinnedCEvNS
 from ..recipes import Recipe
 from ..sources import SOURCES
-from ..timing import binned_fractions, efficiency_weighted_fractions, time_efficiency
+from ..timing import binned_fractions, efficiency_weighted_fractions, time_efficiency, time_efficiency_integrals_us
 from .common import Atom, Component, ExperimentSetup, build_es_kernel, build_isotope_kernel, targets_per_isotope
 
 RELEASE = "csi-2021"
@@ -51,6 +59,7 @@ LIGHT_YIELD_PE_PER_KEV_EE = 13.35
 PE_EDGES = np.array([0, 8, 12, 16, 20, 24, 32, 40, 50, 60], dtype=float)
 TIME_EDGES_US = np.array([0, 0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 0.875, 1, 2, 4, 6], dtype=float)
 EFFICIENCY_SETS = {"nominal": 0, "plus1sigma": 1, "minus1sigma": 2}
+STEADY_STATE_MODELS = ("smooth", "histogram")
 
 
 def _events(name: str, root: Path | None) -> NDArray[np.float64]:
@@ -61,6 +70,27 @@ def histogram_events(events: NDArray[np.float64], pe_edges=PE_EDGES, time_edges_
     """2D histogram (PE x t_rec) of an event list; events outside the window are dropped."""
     h, _, _ = np.histogram2d(events[:, 0], events[:, 1], bins=[pe_edges, time_edges_us])
     return h
+
+
+def smooth_steady_state(ac_counts: NDArray[np.float64], time_edges_us=TIME_EDGES_US) -> NDArray[np.float64]:
+    """Steady-state template (n_PE, n_t): each PE row's AC total spread over the time bins
+    in proportion to the time-efficiency integral of eq. (33) (a flat rate).
+
+    Row totals, hence the total and the meaning of the 2.1 % SS normalisation nuisance
+    (seed 004 eq. 38, seed 002 eq. 6), are those of ``ac_counts``; only the bin-to-bin
+    Poisson noise of the AC sample is removed.
+    """
+    weights = time_efficiency_integrals_us(time_edges_us)
+    return np.outer(ac_counts.sum(axis=1), weights / weights.sum())
+
+
+def steady_state_template(ac_counts: NDArray[np.float64], model: str, time_edges_us=TIME_EDGES_US) -> NDArray[np.float64]:
+    """SS expectation from the AC histogram: ``smooth`` or ``histogram`` (the raw counts)."""
+    if model == "smooth":
+        return smooth_steady_state(ac_counts, time_edges_us)
+    if model == "histogram":
+        return np.asarray(ac_counts, dtype=float)
+    raise ValueError(f"unknown csi2021_steady_state {model!r}; choose one of {', '.join(STEADY_STATE_MODELS)}")
 
 
 def released_time_contents(centres_us: NDArray[np.float64], contents: NDArray[np.float64], edges_us,
@@ -166,11 +196,13 @@ def build(
     cevns = BinnedCEvNS(PE_EDGES, "PE", TIME_EDGES_US, kernels, fractions, meta, es_atoms)
 
     observed = histogram_events(_events("dataBeamOnC.txt", root))
-    ss = histogram_events(_events("dataBeamOnAC.txt", root))
+    ac = histogram_events(_events("dataBeamOnAC.txt", root))
+    ss = steady_state_template(ac, recipe.csi2021_steady_state)
     brn = _template("brnPE.txt", "brnTrec.txt", root, recipe.background_time_efficiency, PE_EDGES, TIME_EDGES_US)
     nin = _template("ninPE.txt", "ninTrec.txt", root, recipe.background_time_efficiency, PE_EDGES, TIME_EDGES_US)
     backgrounds = {
-        "ss": Component("ss", ss, "steady state: anti-coincidence beam-on events (dataBeamOnAC.txt)"),
+        "ss": Component("ss", ss, f"steady state ({recipe.csi2021_steady_state}): anti-coincidence beam-on "
+                                  "events (dataBeamOnAC.txt)"),
         "brn": Component("brn", brn, "beam-related neutrons: brnPE x brnTrec"),
         "nin": Component("nin", nin, "neutrino-induced neutrons: ninPE x ninTrec"),
     }
@@ -179,4 +211,5 @@ def build(
         for n in ("dataBeamOnC.txt", "dataBeamOnAC.txt", "effCoefficients.txt", "scintRespCoefficients.txt",
                   "brnPE.txt", "brnTrec.txt", "ninPE.txt", "ninTrec.txt")
     }
-    return ExperimentSetup(RELEASE, cevns, backgrounds, observed, "PE", {"efficiency": efficiency}, files)
+    notes = {"efficiency": efficiency, "anticoincidence_counts": ac}
+    return ExperimentSetup(RELEASE, cevns, backgrounds, observed, "PE", notes, files)
