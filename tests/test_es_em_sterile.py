@@ -685,3 +685,30 @@ def test_cli_predict_electron_scattering_on_off(data_root, monkeypatch):
     assert 0.0 <= on["es_total"] < 1e-2, f"SM nu-e events should be tiny, got {on['es_total']}"
     assert np.asarray(on["bins_es"]).shape == (9, 11)
     assert on["cevns_total"] == pytest.approx(off["cevns_total"], rel=1e-12, abs=0), "ES must not change the CEvNS prediction"
+
+
+# ------------------------------------------------------------- light vector on electrons (eq. 13)
+
+
+@pytest.mark.parametrize("model", ["universal", "b-l"])
+def test_es_vector_shift_normalisation(es_setup, model):
+    """Issue #9: the ES shift of g_V is g^2 Q'_l Q'_e / (sqrt2 G_F (2 m_e T + M^2)) by default
+    (the SM neutral-current normalisation of seed 004 eqs. 12, 23 and seed 002 eq. 16), and
+    half of it with ``es_vector_normalisation = "printed"`` (seed 004 eq. 13 as printed)."""
+    recipe, setup = es_setup
+    charges = {"universal": (1.0, 1.0), "b-l": (-1.0, -1.0)}[model]  # (Q'_e, Q'_mu)
+    g, m = 3e-5, 5.0
+    shifts = {}
+    for norm in ("consistent", "printed"):
+        rec = recipe.with_options(es_vector_normalisation=norm)
+        terms = get_model(model).terms(setup.cevns, rec, {"g": g, "m_med_mev": m})
+        for f in ("nu_e", "nu_mu"):
+            gv, ga = es_couplings(f, rec.sin2_theta_w)
+            atom = setup.cevns.es_atoms[0]
+            gv_got = (terms[("es_m0", atom.isotope.name, f)][0] - 2 * terms[("es_m2", atom.isotope.name, f)][0]) / (4 * ga)
+            shifts[(norm, f)] = (gv_got - gv, atom.t_nr_mev)
+    for f, q_l in (("nu_e", charges[0]), ("nu_mu", charges[1])):
+        got, t = shifts[("consistent", f)]
+        want = g**2 * q_l * charges[0] / (math.sqrt(2) * G_F * (2 * M_E * t + m**2))
+        np.testing.assert_allclose(got, want, rtol=1e-6)
+        np.testing.assert_allclose(shifts[("printed", f)][0], 0.5 * want, rtol=1e-6)

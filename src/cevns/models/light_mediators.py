@@ -22,8 +22,11 @@ Parameters of every model here: ``m_med_mev`` (mediator mass, MeV) and ``g`` (co
 * Tensor (seed 004 eq. 15, universal couplings g_nuT = g_qT = g): adds incoherently
       M (4E^2 - M T) C_T^2 F^2 / (2 pi E^2 (|q|^2 + M^2)^2),  C_T = g^2 [Z (delta_u^p + delta_d^p) + N (...n)].
 * Electron scattering (when the recipe switches it on): vector models shift g_V by
-  g^2 Q'_l Q'_e / (2 sqrt2 G_F (2 m_e T + M^2)) (seed 004 eq. 13); the scalar and tensor
-  add eqs. (16)-(17) with g_nu = g_e = g.
+  g^2 Q'_l Q'_e / (sqrt2 G_F (2 m_e T + M^2)), the normalisation of the SM neutral current
+  sqrt2 G_F [nu gamma P_L nu][e gamma (g_V - g_A gamma5) e] that seed 004 eqs. (12), (23)
+  and seed 002 eq. (16) imply (recipe option ``es_vector_normalisation = "consistent"``);
+  seed 004 eq. (13) prints 1/(2 sqrt2 G_F), half of it (option ``"printed"``). The scalar
+  and tensor add eqs. (16)-(17) with g_nu = g_e = g.
 """
 
 from __future__ import annotations
@@ -38,6 +41,15 @@ from .ngi import DELTA_TENSOR
 SQRT2 = np.sqrt(2.0)
 LEPTON_MASS_MEV = {"e": M_ELECTRON_MEV, "mu": M_MUON_MEV, "tau": M_TAU_MEV}
 LEPTONS = ("e", "mu", "tau")
+
+
+def es_vector_denominator(normalisation: str) -> float:
+    """c of the ES vector shift g^2 Q'_l Q'_e / (c G_F (2 m_e T + M^2)): sqrt2 or 2 sqrt2 (eq. 13 printed)."""
+    if normalisation == "consistent":
+        return float(SQRT2)
+    if normalisation == "printed":
+        return float(2.0 * SQRT2)
+    raise ValueError(f"unknown es_vector_normalisation {normalisation!r}; choose 'consistent' or 'printed'")
 
 #: U(1)' charges (Q'_u, Q'_d, Q'_e, Q'_mu, Q'_tau), seed 002 Table 1
 VECTOR_CHARGES = {
@@ -105,7 +117,8 @@ class VectorMediator(Model):
 
 
     def es_couplings_batch(self, flavour, recipe, v, t_er_mev):
-        """g_V -> g_V + g^2 Q'_l Q'_e / (2 sqrt2 G_F (2 m_e T + M^2)) (seed 004 eq. 13)."""
+        """g_V -> g_V + g^2 Q'_l Q'_e / (c G_F (2 m_e T + M^2)), c = sqrt2 (``consistent``, seed 004
+        eqs. 12, 23 and seed 002 eq. 16) or 2 sqrt2 (``printed`` seed 004 eq. 13)."""
         from ..constants import M_ELECTRON_MEV
 
         gv, ga = super().es_couplings_batch(flavour, recipe, v, t_er_mev)
@@ -115,7 +128,8 @@ class VectorMediator(Model):
             return gv, ga
         g2, m2 = v["g"][:, None] ** 2, v["m_med_mev"][:, None] ** 2
         q2 = 2.0 * M_ELECTRON_MEV * np.asarray(t_er_mev)[None, :]
-        return gv + g2 * ql * qe / (2.0 * SQRT2 * G_FERMI_MEV2 * (q2 + m2)), ga
+        c = es_vector_denominator(recipe.es_vector_normalisation)
+        return gv + g2 * ql * qe / (c * G_FERMI_MEV2 * (q2 + m2)), ga
 
 
 class LeptonicMediator(Model):

@@ -14,7 +14,12 @@ C_X^u = C_X^d = c_x (the parameters ``c_s``, ``c_v``, ``c_t``; seed 004 sec. 4.3
 
 with f_u^p = 0.0208, f_u^n = 0.0189, f_d^p = 0.0411, f_d^n = 0.0451, delta^p = 0.54,
 delta^n = -0.23 (seed 004 after eq. 11) and the PDG 2022 MSbar quark masses
-m_u = 2.16 MeV, m_d = 4.67 MeV. In kernel form (prefactor G_F^2 M/pi of the fast path):
+m_u = 2.16 MeV, m_d = 4.67 MeV. Recipe option ``ngi_normalisation``: ``printed`` (default)
+uses eqs. (9), (11) as printed; ``published`` doubles C_V and C_T per unit coupling, the
+normalisation in which seed 004 eq. (45) quotes its intervals: its second C_V minimum sits
+where the vector term restores the SM rate, c_v = 2|Q_SM|/(3A) ~ 0.19 for CsI, against
+4|Q_SM|/(3A) ~ 0.38 with eq. (9) as printed (docs/validation.md, NGI finding).
+In kernel form (prefactor G_F^2 M/pi of the fast path):
 (C_V F/2 + Q)^2 (m0 - m2 - m1) + (C_S F)^2/4 m2 + 2 (C_T F)^2 (m0 - m2/2 - m1)
 -/+ (C_S C_T F^2/2) m1.
 """
@@ -28,6 +33,8 @@ from .base import Model, Parameter, Terms, couplings_for, sm_charge
 M_UP_MEV, M_DOWN_MEV = 2.16, 4.67  # PDG 2022
 F_SCALAR = {"p": {"u": 0.0208, "d": 0.0411}, "n": {"u": 0.0189, "d": 0.0451}}
 DELTA_TENSOR = {"p": 0.54 + 0.54, "n": -0.23 - 0.23}
+#: factor on C_V and C_T per unit c_v, c_t for each ``ngi_normalisation``
+NGI_NORMALISATION = {"printed": 1.0, "published": 2.0}
 
 
 def scalar_charge_per_coupling(z: int, n: int) -> float:
@@ -54,13 +61,17 @@ class GeneralizedInteractions(Model):
 
     def terms_unnormalised(self, cevns, recipe, v) -> Terms:
         cpl = couplings_for(recipe)
+        if recipe.ngi_normalisation not in NGI_NORMALISATION:
+            raise ValueError(f"unknown ngi_normalisation {recipe.ngi_normalisation!r}; "
+                             f"choose one of {', '.join(NGI_NORMALISATION)}")
+        k_vt = NGI_NORMALISATION[recipe.ngi_normalisation]
         out: Terms = {}
         for ik in cevns.isotopes:
             z, n, name = ik.isotope.z, ik.isotope.n, ik.isotope.name
             ff = ik.f_neutron[None, :]
-            cv = v["c_v"][:, None] * 3.0 * (z + n) * ff
+            cv = k_vt * v["c_v"][:, None] * 3.0 * (z + n) * ff
             cs = v["c_s"][:, None] * scalar_charge_per_coupling(z, n) * ff
-            ct = v["c_t"][:, None] * (z * DELTA_TENSOR["p"] + n * DELTA_TENSOR["n"]) * ff
+            ct = k_vt * v["c_t"][:, None] * (z * DELTA_TENSOR["p"] + n * DELTA_TENSOR["n"]) * ff
             for f in FLAVOURS:
                 q = sm_charge(ik, *cpl[f])
                 vec = (0.5 * cv + q) ** 2
