@@ -313,7 +313,12 @@ def test_api_limits_json(universal_limits):
     assert res["model"] == "universal" and res["experiments"] == ["csi-2021"] and res["recipe"] == "atzori2022"
     assert res["cl"] == "2sigma" and res["dof"] == 1
     assert res["delta_chi2_threshold"] == pytest.approx(4.0)
-    assert set(res["low_mass"]) == {"mass_mev", "g"} and set(res["high_mass"]) == {"mass_mev", "g_over_m_per_gev"}
+    assert set(res["low_mass"]) == {"mass_mev", "g", "upper_boundary_g"}
+    assert set(res["high_mass"]) == {"mass_mev", "g_over_m_per_gev", "upper_boundary_g_over_m_per_gev"}
+    # the upper boundary (thin excluded strips bridged) never lies below the first excluded coupling
+    assert res["low_mass"]["upper_boundary_g"] >= res["low_mass"]["g"]
+    assert res["high_mass"]["upper_boundary_g_over_m_per_gev"] >= res["high_mass"]["g_over_m_per_gev"]
+    assert res["thin_strip_decades"] == pytest.approx(np.log10(np.sqrt(2.0)))
     assert 0 < res["low_mass"]["g"] < 1e-3, f"low-mass bound {res['low_mass']['g']}"
     assert res["low_mass"]["mass_mev"] < 1.0 and res["high_mass"]["mass_mev"] >= 1e4
     assert res["high_mass"]["g_over_m_per_gev"] > 0

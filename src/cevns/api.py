@@ -266,20 +266,28 @@ def _muon_band(model: str, masses) -> dict | None:
             "source": "seed 002 appendix B, Delta a_mu = (25.1 +- 5.9)e-10, 2 sigma"}
 
 
+def _finite_or_none(v: float) -> float | None:
+    return float(v) if np.isfinite(v) else None
+
+
 def limits(model: str, experiments, recipe: str | None = "atzori2022", cl="2sigma", dof: int = 1,
            masses=None, couplings=None, fixed: dict | None = None, progress=None,
-           electron_scattering: bool | None = None) -> dict:
+           electron_scattering: bool | None = None, thin_strip_decades: float | None = None) -> dict:
     """Exclusion boundary and low/high-mass coupling limits of a light-mediator model.
 
     A (mass, coupling) grid (default 60 x 80, log-spaced, 0.1 MeV - 10 GeV, 1e-7 - 1) is
     scanned with every nuisance profiled; Delta-chi2 is relative to the global minimum;
     per-mass allowed intervals are refined by bisection (strips included). ``low_mass``
-    is the bound on g at 0.01 MeV and ``high_mass`` the bound on g/M at 100 GeV, each the
-    smallest excluded coupling going up from zero. ``boundary`` is the refined lower
-    bound per mass, ``allowed_intervals`` every allowed range of g per mass (strips and
-    islands included), ``contours`` the grid's Delta-chi2 = threshold polylines.
+    is the bound on g at 0.01 MeV and ``high_mass`` the bound on g/M at 100 GeV, each
+    (keys ``g``, ``g_over_m_per_gev``) the smallest excluded coupling going up from zero
+    and (keys ``upper_boundary_g``, ``upper_boundary_g_over_m_per_gev``) the upper edge of
+    the allowed region containing g -> 0 with excluded strips thinner than
+    ``thin_strip_decades`` bridged (:func:`cevns.scan.find_coupling_limits`; null where
+    none is found in g <= 10). ``boundary`` is the refined lower bound per mass,
+    ``allowed_intervals`` every allowed range of g per mass (strips and islands included),
+    ``contours`` the grid's Delta-chi2 = threshold polylines.
     """
-    from .scan import HIGH_MASS_MEV, LOW_MASS_MEV, column_crossings, coupling_limit, scan_grid
+    from .scan import HIGH_MASS_MEV, LOW_MASS_MEV, column_crossings, coupling_limits, scan_grid
     from .stats import delta_chi2_threshold
 
     an = _analysis(experiments, recipe, model, fixed, electron_scattering)
@@ -290,7 +298,10 @@ def limits(model: str, experiments, recipe: str | None = "atzori2022", cl="2sigm
     res = scan_grid(an, masses, couplings, progress=progress)
     cross = column_crossings(an, res, thr)
     chi2_min = cross["chi2_min"]
-    lim = coupling_limit(an, np.array([LOW_MASS_MEV, HIGH_MASS_MEV]), thr, chi2_min)
+    thin = {} if thin_strip_decades is None else {"thin_strip_decades": float(thin_strip_decades)}
+    lim = coupling_limits(an, np.array([LOW_MASS_MEV, HIGH_MASS_MEV]), thr, chi2_min, **thin)
+    g_first, g_upper = lim.first_excluded, lim.upper_boundary
+    per_gev = HIGH_MASS_MEV / 1000.0
     import contourpy
 
     gen = contourpy.contour_generator(np.log10(res.couplings), np.log10(res.masses_mev), res.chi2 - chi2_min)
@@ -309,8 +320,11 @@ def limits(model: str, experiments, recipe: str | None = "atzori2022", cl="2sigm
         "delta_chi2_threshold": thr,
         "chi2_min": chi2_min,
         "chi2_sm": res.chi2_sm,
-        "low_mass": {"mass_mev": LOW_MASS_MEV, "g": float(lim[0])},
-        "high_mass": {"mass_mev": HIGH_MASS_MEV, "g_over_m_per_gev": float(lim[1] / (HIGH_MASS_MEV / 1000.0))},
+        "low_mass": {"mass_mev": LOW_MASS_MEV, "g": float(g_first[0]), "upper_boundary_g": _finite_or_none(g_upper[0])},
+        "high_mass": {"mass_mev": HIGH_MASS_MEV, "g_over_m_per_gev": float(g_first[1] / per_gev),
+                      "upper_boundary_g_over_m_per_gev": _finite_or_none(g_upper[1] / per_gev)},
+        "thin_strip_decades": lim.thin_strip_decades,
+        "limits_resolved": bool(lim.resolved.all()),
         "boundary": boundary,
         "allowed_intervals": cross["columns"],
         "contours": contours,

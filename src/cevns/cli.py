@@ -7,6 +7,7 @@ with the fix and exit with status 2; they never show a traceback.
 from __future__ import annotations
 
 import json
+import math
 import sys
 
 import click
@@ -286,6 +287,15 @@ def _progress_factory(label: str):
     return cb, lambda: bar.__exit__(None, None, None)
 
 
+def _upper_boundary_note(first: float, upper: float | None, unit: str = "") -> str:
+    """Human text for the upper boundary (thin excluded strips bridged) where it differs from the first exclusion."""
+    if upper is None:
+        return "" if math.isnan(first) else "  (upper boundary, thin strips bridged: none below the top of the range)"
+    if math.isclose(upper, first, rel_tol=1e-9):
+        return ""
+    return f"  (upper boundary, thin strips bridged: {upper:.3g}{unit})"
+
+
 @main.command()
 @click.option("--model", "-m", required=True, help="Light-mediator model (`cevns models`).")
 @click.option("--experiments", "-e", required=True, help="Comma-separated experiments.")
@@ -308,8 +318,11 @@ def limits(model, experiments, recipe, cl, dof, masses, couplings, fixed, as_jso
 
     def human(r: dict) -> None:
         click.echo(f"{r['model']} with {', '.join(r['experiments'])} ({r['recipe']}), {r['cl']} ({r['dof']} dof)")
-        click.echo(f"  low mass  (M = {r['low_mass']['mass_mev']:g} MeV):  g < {r['low_mass']['g']:.3g}")
-        click.echo(f"  high mass (M = {r['high_mass']['mass_mev']:g} MeV): g/M < {r['high_mass']['g_over_m_per_gev']:.3g} GeV^-1")
+        lo, hi = r["low_mass"], r["high_mass"]
+        click.echo(f"  low mass  (M = {lo['mass_mev']:g} MeV):  g < {lo['g']:.3g}"
+                   + _upper_boundary_note(lo["g"], lo.get("upper_boundary_g")))
+        click.echo(f"  high mass (M = {hi['mass_mev']:g} MeV): g/M < {hi['g_over_m_per_gev']:.3g} GeV^-1"
+                   + _upper_boundary_note(hi["g_over_m_per_gev"], hi.get("upper_boundary_g_over_m_per_gev"), " GeV^-1"))
         strips = [(c["mass_mev"], iv) for c in r["allowed_intervals"] for iv in c["allowed"][1:]]
         if strips:
             click.echo(f"  allowed strips/islands above the bound at {len(strips)} masses (see --json)")

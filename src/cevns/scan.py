@@ -10,8 +10,12 @@
   between two grid couplings by bisection, and finds allowed strips narrower than the
   grid spacing by a golden-section search around every local minimum of the column
   (e.g. the strip of the universal model where Q_SM+V = -Q_SM, seed 002 eq. 44).
-* :func:`coupling_limit` is the smallest excluded coupling going up from zero at given
-  masses; the low-mass and high-mass summaries of issue #4 use it.
+* :func:`find_coupling_limits` (pure core, any batched chi2(m, g)) and its wrapper
+  :func:`coupling_limits` find every crossing of the threshold in g at given masses
+  (issue #9: humps narrower than the grid included) and report two limits: the first
+  excluded coupling going up from zero and the upper boundary of the allowed region
+  containing g -> 0 with thin excluded strips bridged; the low-mass and high-mass
+  summaries of issue #4 use them. :func:`coupling_limit` returns the first only.
 """
 
 from __future__ import annotations
@@ -196,29 +200,50 @@ def _save_checkpoint(path: Path, key: str, chi2, done, nus) -> None:
     atomic_write_bytes(path, buf.getvalue())
 
 
+#: ``chi2(m_med_mev, g)`` for arrays of P points, returning chi2 (P,): one batched evaluation
+Chi2Fn = Callable[[NDArray[np.float64], NDArray[np.float64]], NDArray[np.float64]]
+
+#: default width, in decades of g, below which an excluded gap between two allowed intervals
+#: is bridged by :func:`find_coupling_limits` (log10 sqrt(2), see its docstring)
+THIN_STRIP_DECADES = float(np.log10(np.sqrt(2.0)))
+
+
 def _chi2_at(analysis: Analysis, m: NDArray, g: NDArray) -> NDArray:
     chi2, _ = analysis.evaluate({"m_med_mev": m, "g": g})
     return chi2
 
 
-def _bisect(analysis, m, g_lo, g_hi, level, below_at_lo: NDArray, iterations: int = 24) -> NDArray:
+def analysis_chi2(analysis: Analysis) -> Chi2Fn:
+    """The profiled chi2 of ``analysis`` as a :data:`Chi2Fn` of (m_med_mev [MeV], g) arrays."""
+
+    def chi2(m: NDArray[np.float64], g: NDArray[np.float64]) -> NDArray[np.float64]:
+        return _chi2_at(analysis, m, g)
+
+    return chi2
+
+
+def _bisect(fn: Chi2Fn, m, g_lo, g_hi, level, below_at_lo: NDArray, iterations: int = 24) -> NDArray:
     """Crossing of chi2 = level between g_lo and g_hi (log bisection), vectorised."""
     lo, hi = np.log(g_lo), np.log(g_hi)
     for _ in range(iterations):
         mid = 0.5 * (lo + hi)
-        below = _chi2_at(analysis, m, np.exp(mid)) <= level
+        below = fn(m, np.exp(mid)) <= level
         move_lo = below == below_at_lo
         lo = np.where(move_lo, mid, lo)
         hi = np.where(move_lo, hi, mid)
     return np.exp(0.5 * (lo + hi))
 
 
-def _golden_minimum(analysis, m, g_lo, g_hi, iterations: int = 24) -> tuple[NDArray, NDArray]:
-    """Golden-section minimum of chi2 in log g on [g_lo, g_hi], vectorised."""
+def _golden_extremum(fn: Chi2Fn, m, g_lo, g_hi, maximise=False, iterations: int = 24) -> tuple[NDArray, NDArray]:
+    """Golden-section minimum (or, where ``maximise``, maximum) of chi2 in log g on [g_lo, g_hi], vectorised.
+
+    ``maximise`` is a bool or a bool array (one per point). Returns (g, chi2 at g).
+    """
+    sign = np.where(np.asarray(maximise, dtype=bool), -1.0, 1.0)
     phi = (np.sqrt(5.0) - 1.0) / 2.0
     a, b = np.log(g_lo), np.log(g_hi)
     c, d = b - phi * (b - a), a + phi * (b - a)
-    fc, fd = _chi2_at(analysis, m, np.exp(c)), _chi2_at(analysis, m, np.exp(d))
+    fc, fd = sign * fn(m, np.exp(c)), sign * fn(m, np.exp(d))
     for _ in range(iterations):
         left = fc < fd
         b = np.where(left, d, b)
@@ -227,12 +252,12 @@ def _golden_minimum(analysis, m, g_lo, g_hi, iterations: int = 24) -> tuple[NDAr
         new_d = a + phi * (b - a)
         c_next = np.where(left, new_c, d)
         d_next = np.where(left, c, new_d)
-        f_new = _chi2_at(analysis, m, np.exp(np.where(left, new_c, new_d)))
-        fd = np.where(left, fc, f_new)
-        fc = np.where(left, f_new, fc)
+        f_new = sign * fn(m, np.exp(np.where(left, new_c, new_d)))
+        # left: the old c becomes d; right: the old d becomes c (both keep their values)
+        fc, fd = np.where(left, f_new, fd), np.where(left, fc, f_new)
         c, d = c_next, d_next
     x = 0.5 * (a + b)
-    return np.exp(x), _chi2_at(analysis, m, np.exp(x))
+    return np.exp(x), fn(m, np.exp(x))
 
 
 def column_crossings(analysis: Analysis, result: ScanResult, threshold: float) -> dict:
@@ -266,7 +291,7 @@ def column_crossings(analysis: Analysis, result: ScanResult, threshold: float) -
                     cand_col.append(i)
     refined_min = {}
     if cand_m:
-        g_min, f_min = _golden_minimum(analysis, np.array(cand_m), np.array(cand_lo), np.array(cand_hi))
+        g_min, f_min = _golden_extremum(analysis_chi2(analysis), np.array(cand_m), np.array(cand_lo), np.array(cand_hi))
         for k, i in enumerate(cand_col):
             refined_min.setdefault(i, []).append((float(g_min[k]), float(f_min[k])))
     chi2_min = min(result.chi2_min, min((f for v in refined_min.values() for _, f in v), default=np.inf))
@@ -288,7 +313,7 @@ def column_crossings(analysis: Analysis, result: ScanResult, threshold: float) -
                 jobs_key.append((i, k))
     crossings = {}
     if jobs_m:
-        gx = _bisect(analysis, np.array(jobs_m), np.array(jobs_lo), np.array(jobs_hi), level, np.array(jobs_below))
+        gx = _bisect(analysis_chi2(analysis), np.array(jobs_m), np.array(jobs_lo), np.array(jobs_hi), level, np.array(jobs_below))
         crossings = {key: float(v) for key, v in zip(jobs_key, gx, strict=True)}
     columns = []
     for i in range(nm):
@@ -307,28 +332,290 @@ def column_crossings(analysis: Analysis, result: ScanResult, threshold: float) -
     return {"chi2_min": float(chi2_min), "level": float(level), "columns": columns}
 
 
+# ----------------------------------------------------------------------------- limit finder (issue #9)
+
+
+@dataclass(frozen=True)
+class CouplingLimits:
+    """Coupling limits per mediator mass from :func:`find_coupling_limits`.
+
+    ``first_excluded``: smallest excluded coupling going up from the bottom of the g range
+    (the range's lower end if that is excluded, NaN if nothing in the range is excluded).
+    ``upper_boundary``: upper end of the allowed region containing g -> 0 once excluded
+    gaps thinner than ``thin_strip_decades`` are bridged (NaN if it reaches the top of the
+    range); equal to ``first_excluded`` when nothing is bridged. ``allowed``: per mass, the
+    allowed intervals [g_lo, g_hi] found, increasing in g. ``resolved``: per mass, whether
+    the curvature criterion of the finder was met everywhere it matters (see
+    :func:`find_coupling_limits`). ``n_evaluations``: chi2 points evaluated in total.
+    """
+
+    masses_mev: NDArray[np.float64]
+    first_excluded: NDArray[np.float64]
+    upper_boundary: NDArray[np.float64]
+    allowed: list[list[list[float]]]
+    level: float
+    thin_strip_decades: float
+    resolved: NDArray[np.bool_]
+    n_evaluations: int
+
+    def to_dict(self) -> dict:
+        """JSON-ready dict (NaN -> None)."""
+
+        def num(v: float) -> float | None:
+            return None if not np.isfinite(v) else float(v)
+
+        return {"masses_mev": [float(m) for m in self.masses_mev],
+                "first_excluded": [num(v) for v in self.first_excluded],
+                "upper_boundary": [num(v) for v in self.upper_boundary],
+                "allowed": [[[float(a), float(b)] for a, b in col] for col in self.allowed],
+                "level": float(self.level), "thin_strip_decades": float(self.thin_strip_decades),
+                "resolved": [bool(r) for r in self.resolved], "n_evaluations": int(self.n_evaluations)}
+
+
+def _curvature_bounds(x: NDArray[np.float64], f: NDArray[np.float64],
+                      safety: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Upper and lower bounds of f on each interval [x_k, x_k+1] of sorted samples.
+
+    The curvature on interval k is taken as C_k = ``safety`` x max(|D2_k|, |D2_k+1|), with
+    D2_j = 2 [(f_j+1 - f_j)/h_j - (f_j - f_j-1)/h_j-1] / (h_j-1 + h_j) the second divided
+    difference at sample j (0 at the two end samples). If |f''| <= C_k on the interval,
+    f lies between L(x) -+ C_k t (h_k - t) / 2, with L the linear interpolation and t = x - x_k;
+    the bounds returned are the extrema of these two parabolas on the interval (exact for a
+    quadratic f when ``safety`` = 1).
+    """
+    h = np.diff(x)
+    s = np.diff(f) / h
+    d2 = np.zeros(x.size)
+    if x.size >= 3:
+        d2[1:-1] = np.abs(2.0 * np.diff(s) / (h[:-1] + h[1:]))
+    c = safety * np.maximum(d2[:-1], d2[1:])
+    c_safe = np.where(c > 0, c, 1.0)
+    fa, fb = f[:-1], f[1:]
+    t_up = np.clip(0.5 * h + s / c_safe, 0.0, h)
+    t_lo = np.clip(0.5 * h - s / c_safe, 0.0, h)
+    upper = np.maximum(np.maximum(fa, fb), fa + s * t_up + 0.5 * c * t_up * (h - t_up))
+    lower = np.minimum(np.minimum(fa, fb), fa + s * t_lo - 0.5 * c * t_lo * (h - t_lo))
+    return upper, lower
+
+
+def _relevant_end(x: NDArray[np.float64], f: NDArray[np.float64], level: float, thin: float) -> float:
+    """End (in ln g) of the part of a sampled profile that can move first_excluded or upper_boundary.
+
+    Walks the runs of excluded samples (chi2 > level) from the bottom: a run followed by an
+    allowed sample whose sampled width (a lower bound on the true gap) is below ``thin``
+    (ln units) may be a bridged strip, so the walk goes on; the first other run ends it at
+    its first sample + ``thin``. +inf if every run may be bridged.
+    """
+    excl = f > level
+    n = x.size
+    k = 0
+    while k < n:
+        if not excl[k]:
+            k += 1
+            continue
+        j = k
+        while j + 1 < n and excl[j + 1]:
+            j += 1
+        if k == 0 or j == n - 1 or x[j] - x[k] >= thin:
+            return float(x[k] + thin)
+        k = j + 1
+    return float("inf")
+
+
+def _insert(x: NDArray, f: NDArray, x_new: NDArray, f_new: NDArray) -> tuple[NDArray, NDArray]:
+    xx, idx = np.unique(np.concatenate([x, x_new]), return_index=True)
+    return xx, np.concatenate([f, f_new])[idx]
+
+
+def find_coupling_limits(
+    chi2_fn: Chi2Fn, masses_mev: NDArray[np.float64], level: float,
+    g_range: tuple[float, float] = (1e-7, 10.0), n_grid: int = 160,
+    thin_strip_decades: float = THIN_STRIP_DECADES, curvature_safety: float = 2.0, chi2_tol: float = 1e-3,
+    max_rounds: int = 8, iterations: int = 24,
+) -> CouplingLimits:
+    """Allowed intervals in g, the first excluded coupling and the upper boundary, per mass.
+
+    ``chi2_fn(m, g)`` is the (profiled) chi2 for arrays of masses [MeV] and couplings;
+    every step evaluates all masses in one batch. A coupling is excluded where
+    chi2 > ``level`` (= chi2_min + Delta-chi2 threshold). Working in x = ln g:
+
+    1. sample ``n_grid`` log-spaced couplings in ``g_range``;
+    2. refine every local extremum of the samples lying on the "wrong" side of the level
+       (a local maximum at or below it, which may poke above it between its neighbours,
+       or a local minimum above it) by golden-section search between its two neighbours,
+       and add the extremum as a sample;
+    3. subdivide (add the midpoint of) every interval whose two ends lie on the same side
+       of the level but where the curvature bound of :func:`_curvature_bounds` (curvature
+       ``curvature_safety`` x the largest |second divided difference| at the interval's
+       two ends) lets chi2 cross the level by more than ``chi2_tol`` inside it; repeat 2-3
+       for at most ``max_rounds`` rounds (one batched evaluation per round, plus the
+       golden-section searches of new extrema);
+    4. bisect (in ln g, ``iterations`` halvings) every crossing between neighbouring
+       samples on either side of the level; these bound the allowed intervals.
+
+    ``first_excluded`` is the crossing before the first sample (grid or refined) above the
+    level. ``upper_boundary`` walks the allowed intervals from the bottom and bridges an
+    excluded gap between two of them when its width is below ``thin_strip_decades`` in
+    log10 g; it is the upper end of the merged region that starts at the bottom. The
+    default log10 sqrt(2) ~ 0.15 is the width of a cancellation strip (seed 002 sec.
+    IV.3, eqs. 46-47): with a new weak charge Q' growing like g^2, g grows by a factor
+    sqrt(2) between full cancellation (Q' = -Q_SM, no CEvNS) and the restored SM rate
+    (Q' = -2 Q_SM), so the excluded strip of that excursion is thinner than that.
+
+    Guarantee (and its assumption): on every interval between neighbouring final
+    samples, assume |d^2 chi2 / d(ln g)^2| <= C = ``curvature_safety`` x the largest
+    |second divided difference| of the samples at the interval's two ends. Then, for a
+    mass with ``resolved`` True, no excursion of chi2 above level + ``chi2_tol`` between
+    two allowed samples, and no dip below level - ``chi2_tol`` between two excluded
+    samples, is missed below the relevant end (the first excluded run of samples that
+    cannot be a bridged thin strip, plus ``thin_strip_decades``; nothing above it can
+    change either result), so ``first_excluded`` and ``upper_boundary`` are exact up to
+    the bisection tolerance (a factor exp(h / 2^iterations) in g, h the bracket in ln g).
+    ``resolved`` is False where intervals were still flagged after ``max_rounds``. A
+    feature narrower than the grid that leaves no trace at any sample (neither a local
+    extremum nor curvature) violates the assumption and cannot be found by any finite
+    sampling. Allowed intervals above the relevant end are those of steps 1, 2 and 4 only.
+    The work is bounded: at most ``max_rounds`` + 1 golden-section passes (``iterations``
+    + 3 evaluations per extremum) and ``max_rounds`` subdivisions, each at most doubling the
+    samples below the relevant end; a smooth profile needs one or two rounds.
+    """
+    masses = np.atleast_1d(np.asarray(masses_mev, dtype=float))
+    lo, hi = (float(v) for v in g_range)
+    if not (0 < lo < hi and np.isfinite(hi)):
+        raise ValueError(f"g_range must satisfy 0 < lo < hi, got {g_range}")
+    if n_grid < 3:
+        raise ValueError(f"n_grid must be >= 3, got {n_grid}")
+    if thin_strip_decades < 0 or curvature_safety < 0 or chi2_tol < 0 or max_rounds < 0:
+        raise ValueError("thin_strip_decades, curvature_safety, chi2_tol and max_rounds must be >= 0")
+    nm = masses.size
+    thin = thin_strip_decades * np.log(10.0)
+    n_eval = 0
+
+    def ev(m: NDArray, x: NDArray) -> NDArray:
+        nonlocal n_eval
+        n_eval += m.size
+        return np.asarray(chi2_fn(m, np.exp(x)), dtype=float)
+
+    def ev_g(m: NDArray, g: NDArray) -> NDArray:
+        nonlocal n_eval
+        n_eval += m.size
+        return np.asarray(chi2_fn(m, g), dtype=float)
+
+    g0 = np.geomspace(lo, hi, n_grid)
+    f0 = ev_g(np.repeat(masses, n_grid), np.tile(g0, nm)).reshape(nm, n_grid)
+    xs = [np.log(g0) for _ in range(nm)]
+    fs = [f0[i].copy() for i in range(nm)]
+    refined: list[set[float]] = [set() for _ in range(nm)]
+    resolved = np.zeros(nm, dtype=bool)
+    for rnd in range(max_rounds + 1):
+        ends = [_relevant_end(xs[i], fs[i], level, thin) for i in range(nm)]
+        # 2) local extrema on the wrong side of the level, not refined yet
+        cand_i, cand_lo, cand_hi, cand_max = [], [], [], []
+        for i in range(nm):
+            x, f = xs[i], fs[i]
+            mid = f[1:-1]
+            is_max = (mid > f[:-2]) & (mid >= f[2:]) & (mid <= level)
+            is_min = (mid < f[:-2]) & (mid <= f[2:]) & (mid > level)
+            for k in np.nonzero((is_max | is_min) & (x[1:-1] <= ends[i]))[0] + 1:
+                if x[k] in refined[i]:
+                    continue
+                refined[i].add(float(x[k]))
+                cand_i.append(i)
+                cand_lo.append(x[k - 1])
+                cand_hi.append(x[k + 1])
+                cand_max.append(bool(is_max[k - 1]))
+        if cand_i:
+            ci = np.array(cand_i)
+            gx, gf = _golden_extremum(ev_g, masses[ci], np.exp(cand_lo), np.exp(cand_hi), np.array(cand_max), iterations)
+            for i in set(cand_i):
+                sel = ci == i
+                xs[i], fs[i] = _insert(xs[i], fs[i], np.log(gx[sel]), gf[sel])
+                refined[i].update(float(v) for v in np.log(gx[sel]))
+        # 3) intervals where the curvature bound lets chi2 cross the level inside
+        new_i, new_x = [], []
+        for i in range(nm):
+            x, f = xs[i], fs[i]
+            upper, lower = _curvature_bounds(x, f, curvature_safety)
+            below = f <= level
+            flag = ((below[:-1] & below[1:] & (upper > level + chi2_tol))
+                    | (~below[:-1] & ~below[1:] & (lower < level - chi2_tol))) & (x[:-1] < ends[i])
+            resolved[i] = not flag.any()
+            k = np.nonzero(flag)[0]
+            new_i += [i] * k.size
+            new_x.append(0.5 * (x[k] + x[k + 1]))
+        if resolved.all() or rnd == max_rounds:
+            break
+        ni, nx = np.array(new_i, dtype=int), np.concatenate(new_x)
+        nf = ev(masses[ni], nx)
+        for i in set(new_i):
+            sel = ni == i
+            xs[i], fs[i] = _insert(xs[i], fs[i], nx[sel], nf[sel])
+    # 4) bisect every crossing between neighbouring samples
+    jobs_i, jobs_k, jobs_lo, jobs_hi, jobs_below = [], [], [], [], []
+    for i in range(nm):
+        below = fs[i] <= level
+        k = np.nonzero(below[:-1] != below[1:])[0]
+        jobs_i += [i] * k.size
+        jobs_k += k.tolist()
+        jobs_lo.append(xs[i][k])
+        jobs_hi.append(xs[i][k + 1])
+        jobs_below.append(below[k])
+    crossing: dict[tuple[int, int], float] = {}
+    if jobs_i:
+        gx = _bisect(ev_g, masses[np.array(jobs_i)], np.exp(np.concatenate(jobs_lo)), np.exp(np.concatenate(jobs_hi)),
+                     level, np.concatenate(jobs_below), iterations)
+        crossing = {(i, k): float(v) for i, k, v in zip(jobs_i, jobs_k, gx, strict=True)}
+    first = np.full(nm, np.nan)
+    upper = np.full(nm, np.nan)
+    allowed: list[list[list[float]]] = []
+    for i in range(nm):
+        below = fs[i] <= level
+        col: list[list[float]] = []
+        start = None
+        for k in range(below.size):
+            if below[k] and start is None:
+                start = lo if k == 0 else crossing[(i, k - 1)]
+            if not below[k] and start is not None:
+                col.append([start, crossing[(i, k - 1)]])
+                start = None
+        open_top = start is not None
+        if open_top:
+            col.append([start, hi])
+        allowed.append(col)
+        if not below[0]:
+            first[i] = upper[i] = lo
+            continue
+        n_closed = len(col) - 1 if open_top else len(col)
+        if n_closed >= 1:
+            first[i] = col[0][1]
+        j = 0
+        while j + 1 < len(col) and np.log10(col[j + 1][0] / col[j][1]) < thin_strip_decades:
+            j += 1
+        if j < n_closed:
+            upper[i] = col[j][1]
+    return CouplingLimits(masses, first, upper, allowed, float(level), float(thin_strip_decades), resolved, n_eval)
+
+
+def coupling_limits(
+    analysis: Analysis, masses_mev: NDArray[np.float64], threshold: float, chi2_min: float,
+    g_range: tuple[float, float] = (1e-7, 10.0), n_grid: int = 160, thin_strip_decades: float = THIN_STRIP_DECADES,
+    **options,
+) -> CouplingLimits:
+    """:func:`find_coupling_limits` for the profiled chi2 of ``analysis`` at level chi2_min + threshold.
+
+    ``options`` go to :func:`find_coupling_limits` (curvature_safety, chi2_tol, max_rounds, iterations).
+    """
+    return find_coupling_limits(analysis_chi2(analysis), masses_mev, chi2_min + threshold, g_range, n_grid,
+                                thin_strip_decades, **options)
+
+
 def coupling_limit(
     analysis: Analysis, masses_mev: NDArray[np.float64], threshold: float, chi2_min: float,
     g_range: tuple[float, float] = (1e-7, 10.0), n_grid: int = 160,
 ) -> NDArray[np.float64]:
     """Smallest excluded coupling going up from zero at each mass (NaN if none in range).
 
-    A log grid of g is scanned upwards; the first point with Delta-chi2 above threshold
-    is refined against the previous one by bisection.
+    The ``first_excluded`` of :func:`coupling_limits` (kept for existing callers); the
+    range's lower end where that is already excluded.
     """
-    masses = np.atleast_1d(np.asarray(masses_mev, dtype=float))
-    g = np.geomspace(*g_range, n_grid)
-    mm, gg = np.meshgrid(masses, g, indexing="ij")
-    chi2 = _chi2_at(analysis, mm.ravel(), gg.ravel()).reshape(mm.shape)
-    level = chi2_min + threshold
-    out = np.full(masses.size, np.nan)
-    excl = chi2 > level
-    first = np.where(excl.any(axis=1), excl.argmax(axis=1), -1)
-    ok = first > 0
-    if ok.any():
-        idx = np.nonzero(ok)[0]
-        lo = g[first[idx] - 1]
-        hi = g[first[idx]]
-        out[idx] = _bisect(analysis, masses[idx], lo, hi, level, np.ones(idx.size, dtype=bool))
-    out[first == 0] = g_range[0]  # excluded already at the smallest coupling
-    return out
+    return coupling_limits(analysis, masses_mev, threshold, chi2_min, g_range, n_grid).first_excluded
