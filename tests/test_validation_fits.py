@@ -1,8 +1,10 @@
 """Validation of the Standard-Model-level fits (issue #3) against seeds 000 and 004.
 
-What is asserted here is what cevns reaches with the default conventions; the items it
-does not reach (R_n ends, nu_mu diagonal NSI, vector/tensor NGI) are documented with their
-numbers in docs/validation.md ("Fits"), not loosened here.
+What is asserted here is what cevns reaches with the default conventions (CsI 2021
+steady-state background ``smooth``, issue #9); the items it does not reach (the first
+eps_mumu^uV interval, a misprint in seed 004; the upper end of the second C_V interval with
+the published NGI normalisation, 0.003 above a value printed to two decimals) are documented
+with their numbers in docs/validation.md ("Fits"), not loosened here.
 """
 
 from __future__ import annotations
@@ -52,13 +54,13 @@ def test_weak_mixing_angle_seed004_eq41(combined_sm):
     assert 0.5 * (hi - lo) == pytest.approx(0.029, rel=0.20)
 
 
-def test_neutron_radius_csi_overlaps_seed004_eq42(combined_sm):
-    """R_n(CsI) in [5.22, 6.03] fm (seed 004 eq. 42). We reach [5.05, 5.87]: overlapping, but
-    each end 0.16-0.17 fm low (tolerance 0.15 fm) -- documented in docs/validation.md."""
+def test_neutron_radius_csi_seed004_eq42(combined_sm):
+    """R_n(CsI) in [5.22, 6.03] fm (seed 004 eq. 42): both ends within 0.10 fm (issue #9).
+    With the raw AC histogram as SS background the interval was [5.05, 5.87]."""
     p = combined_sm.profile("rn_csi", np.linspace(4.0, 7.0, 301))
     (lo, hi), = intervals(p, ["1sigma"])["1sigma"]
-    assert lo < 6.03 and hi > 5.22
-    assert 5.0 < lo < 5.2 and 5.8 < hi < 6.0  # pins the documented finding
+    assert lo == pytest.approx(5.22, abs=0.10)
+    assert hi == pytest.approx(6.03, abs=0.10)
 
 
 @pytest.fixture(scope="module")
@@ -79,20 +81,51 @@ def test_scalar_ngi_seed004_eq45(data_root):
     assert interval_check(intervals(p, ["1sigma"])["1sigma"], PUBLISHED_INTERVALS[("ngi", "c_s")])
 
 
-@pytest.mark.parametrize("param", ["eps_ee_d", "eps_ee_u"])
-def test_electron_flavour_nsi_seed004_eq43(combined_nsi, param):
-    """Seed 004 eq. (43), nu_e sector: both disjoint 1-sigma intervals, every end within 20 %
-    of the published interval's width (reached once alpha_4, alpha_6, alpha_7 are profiled
-    continuously; on the bare 5 x 5 x 5 grid the ends were up to 0.02 off)."""
+@pytest.mark.parametrize("param", ["eps_ee_d", "eps_ee_u", "eps_mumu_d"])
+def test_diagonal_nsi_seed004_eq43(combined_nsi, param):
+    """Seed 004 eq. (43): both disjoint 1-sigma intervals, every end within 20 % of the
+    published interval's width (nu_e sector reached with continuous alpha_4, alpha_6,
+    alpha_7 profiling; nu_mu once the CsI 2021 SS background is smooth, issue #9)."""
     ours = intervals(combined_nsi.profile(param, GRIDS["nsi"]), ["1sigma"])["1sigma"]
     assert interval_check(ours, PUBLISHED_INTERVALS[("nsi", param)]), ours
+
+
+def test_eps_mumu_u_seed004_eq43(combined_nsi):
+    """Second interval [0.37, 0.41] within 20 % of its width. The first published interval,
+    [-0.002, 0.001], is a tenth of the width of eps_mumu^dV's [-0.012, 0.016] although for
+    CsI u and d enter the weak charge as (2Z + N) and (Z + 2N): ours must be of the same
+    width as our eps_mumu^dV interval to within 30 %, not a tenth of it."""
+    ours_u = intervals(combined_nsi.profile("eps_mumu_u", GRIDS["nsi"]), ["1sigma"])["1sigma"]
+    ours_d = intervals(combined_nsi.profile("eps_mumu_d", GRIDS["nsi"]), ["1sigma"])["1sigma"]
+    assert interval_check(ours_u[1:], PUBLISHED_INTERVALS[("nsi", "eps_mumu_u")][1:])
+    width_u, width_d = ours_u[0][1] - ours_u[0][0], ours_d[0][1] - ours_d[0][0]
+    assert ours_u[0][0] < 0 < ours_u[0][1]
+    assert width_u == pytest.approx(width_d, rel=0.30)
+
+
+@pytest.mark.parametrize("param", ["c_v", "c_t"])
+def test_ngi_published_normalisation_seed004_eq45(data_root, param):
+    """With ``ngi_normalisation = "published"`` (C_V, C_T doubled per unit coupling) the
+    vector and tensor intervals of eq. (45) are reached for C_T and the first C_V interval
+    (every end within 20 % of the width). The second C_V interval, [0.178, 0.193] against
+    [0.18, 0.19], misses the 20 % criterion (0.002 and 0.003 off, a width of 0.01 printed to
+    two decimals, documented); asserted: both ends within that printing precision, 0.005."""
+    from cevns.recipes import get_recipe
+
+    rec = get_recipe("deromeri2023").with_options(ngi_normalisation="published")
+    an = make_analysis(["csi-2021", "lar-2020"], rec, "ngi")
+    ours = intervals(an.profile(param, GRIDS["ngi"]), ["1sigma"])["1sigma"]
+    pub = PUBLISHED_INTERVALS[("ngi", param)]
+    assert len(ours) == len(pub)
+    assert interval_check(ours[:1], pub[:1]), ours
+    if param == "c_v":
+        assert all(abs(o - p) < 0.005 for o, p in zip(ours[1], pub[1], strict=True)), ours
 
 
 @pytest.mark.parametrize("param", ["eps_ee_d", "eps_ee_u", "eps_mumu_d", "eps_mumu_u"])
 def test_flavour_preserving_nsi_has_two_disjoint_intervals(combined_nsi, param):
     """Seed 004 eq. (43): two disjoint 1-sigma intervals, one around 0 and one around 0.3-0.4.
-    For nu_mu the ends differ from the published ones by up to 0.02 (documented), so only
-    the structure and the overlaps are asserted for all four."""
+    The structure and the overlaps, for all four."""
     ours = intervals(combined_nsi.profile(param, GRIDS["nsi"]), ["1sigma"])["1sigma"]
     pub = PUBLISHED_INTERVALS[("nsi", param)]
     assert len(ours) == 2
