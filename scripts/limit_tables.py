@@ -24,13 +24,20 @@ MODELS = ["universal", "b-l", "b-3le", "b-3lmu", "b-2le-lmu", "b-le-2lmu", "by+l
 DATASETS = {"Ar": ["lar-2020"], "CsI": ["csi-2021"], "CsI+Ar": ["csi-2021", "lar-2020"]}
 
 
-def run(models=MODELS, recipe: str = "atzori2022", cl: str = "2sigma") -> dict:
-    out = {"recipe": recipe, "cl": cl, "dof": 1, "models": {}}
+def run(models=MODELS, recipe: str = "atzori2022", cl: str = "2sigma", time_normalisation: str | None = None) -> dict:
+    """Limits of ``models`` for the three dataset choices; ``time_normalisation`` overrides
+    the recipe's (``window`` or ``physical``, docs/limits.md "Time normalisation")."""
+    from cevns.recipes import get_recipe
+
+    rec = get_recipe(recipe)
+    if time_normalisation is not None:
+        rec = rec.with_options(time_normalisation=time_normalisation)
+    out = {"recipe": recipe, "time_normalisation": rec.time_normalisation, "cl": cl, "dof": 1, "models": {}}
     t0 = time.perf_counter()
     for m in models:
         out["models"][m] = {}
         for label, exps in DATASETS.items():
-            r = api.limits(m, exps, recipe, cl, 1)
+            r = api.limits(m, exps, rec, cl, 1)
             out["models"][m][label] = {
                 "g_low_mass": r["low_mass"]["g"],
                 "g_over_m_high_mass_per_gev": r["high_mass"]["g_over_m_per_gev"],
@@ -69,8 +76,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", default=None)
     ap.add_argument("--markdown", default=None)
+    ap.add_argument("--time-normalisation", choices=["window", "physical"], default=None,
+                    help="override the recipe's arrival-time normalisation")
     a = ap.parse_args()
-    res = run()
+    res = run(time_normalisation=a.time_normalisation)
     md = markdown(res)
     print(md)
     print(f"\n{len(MODELS)} models x {len(DATASETS)} datasets in {res['seconds']:.1f} s")
