@@ -114,8 +114,13 @@ def test_profiled_chi2_deromeri2023_csi2021_branches(likelihoods, data_root):
         (branch,) = deromeri2023_csi2021_branches(rec, lk.setup, data_root, (a4,), a6, a7)
         s = lk.signal(model.terms(branch.cevns, rec, {k: v[p : p + 1] for k, v in values.items()}), branch)[0]
         off_grid = direct_minimum(lk, branch, s).fval
-        assert off_grid == pytest.approx(chi2[p], abs=0.05), f"point {p}: refined {chi2[p]:.3f} vs rebuilt {off_grid:.3f}"
+        # accuracy of the quadratic refinement: measured 0.04-0.09 at such points since the CsI 2021 SS
+        # background is smooth (issue #9; 0.05 of it from the 3-node alpha_4 axis: 5 nodes halve it at
+        # 1.7x the cost and move interval ends by < 0.0005, docs/likelihoods.md), and it must recover
+        # most of what the bare grid misses
+        assert off_grid == pytest.approx(chi2[p], abs=0.1), f"point {p}: refined {chi2[p]:.3f} vs rebuilt {off_grid:.3f}"
         assert off_grid < direct[p], f"point {p}: the refined nuisances do not improve on the grid"
+        assert chi2[p] - off_grid <= 0.25 * (direct[p] - off_grid), f"point {p}: refinement recovers too little"
 
 
 # ----------------------------------------------------------------------------- make_analysis / Analysis errors

@@ -75,7 +75,7 @@ def test_csi2021_physical_time_normalisation_is_the_documented_finding(data_root
 def test_csi2021_observed_and_background_counts(data_root):
     setup = csi2021.build(get_recipe(None), data_root)
     assert setup.observed.sum() == 1578  # README: 1578 events with PE < 60, t < 6 us
-    assert setup.backgrounds["ss"].counts.sum() == 1295
+    assert setup.backgrounds["ss"].counts.sum() == pytest.approx(1295, rel=1e-12)  # smooth SS keeps the AC total
     # released t_rec PDFs normalised to counts over all PE; 18.45 BRN and 5.67 NIN in
     # PE < 60 before the time efficiency, reduced by it to 18.3 and 5.2
     assert setup.backgrounds["brn"].counts.sum() == pytest.approx(18.31, abs=0.05)

@@ -270,7 +270,7 @@ class ExperimentLikelihood:
 
         Only for likelihoods with a ``branch_builder``; otherwise ``best`` is returned.
         The returned ``chi2_rebuilt`` is the chi2 of that actual configuration (it agrees
-        with the interpolated minimum to the refinement's accuracy, ~0.05).
+        with the interpolated minimum to the refinement's accuracy, 0.01-0.1, docs/likelihoods.md).
         """
         builder = self.extra.get("branch_builder")
         if builder is None or "continuous" not in best:
