@@ -293,3 +293,21 @@ def test_cli_predict_valid_recipe_file(tmp_path, data_root):
     out = json.loads(result.stdout)
     assert out["recipe"] == "my-csi"
     assert out["cevns_total"] > 0
+
+
+@pytest.mark.parametrize(("key", "good", "bad"), [("csi2021_steady_state", "histogram", "flat"),
+                                                  ("ngi_normalisation", "published", "double"),
+                                                  ("es_vector_normalisation", "printed", "half")])
+def test_issue9_recipe_options_in_files(tmp_path, key, good, bad):
+    """The recipe options of issue #9 are settable from a file; a wrong value names the choices."""
+    rec = load_recipe_file(write(tmp_path, "ok.toml", f'name = "mine"\nbase = "deromeri2023"\n{key} = "{good}"\n'))
+    assert getattr(rec, key) == good and getattr(get_recipe("deromeri2023"), key) != good
+    msg = load_error(write(tmp_path, "bad.toml", f'name = "mine"\n{key} = "{bad}"\n'))
+    assert "line 2" in msg and key in msg and good in msg
+
+
+def test_issue9_option_defaults():
+    for name in ("atzori2022", "deromeri2023"):
+        rec = RECIPES[name]
+        assert (rec.csi2021_steady_state, rec.ngi_normalisation, rec.es_vector_normalisation) == (
+            "smooth", "printed", "consistent")
