@@ -20,6 +20,7 @@ import numpy as np
 from . import __version__
 from . import data as data_mod
 from .couplings import FLAVOURS, sm_couplings
+from .errors import ParameterError, UnknownNameError
 from .experiments import REFERENCE_PREDICTIONS, build_experiment, experiment_names
 from .experiments.common import ExperimentSetup
 from .recipes import RECIPES, Recipe, get_recipe
@@ -48,7 +49,7 @@ def load_setup(experiment: str, recipe: str | Recipe | None = None) -> Experimen
     """Build (once per process, cached) the setup of ``experiment`` under ``recipe``."""
     rec = get_recipe(recipe)
     if experiment not in experiment_names():
-        raise ValueError(f"unknown experiment {experiment!r}; choose one of {', '.join(experiment_names())}")
+        raise UnknownNameError(f"unknown experiment {experiment!r}; choose one of {', '.join(experiment_names())}")
     return _setup_cached(experiment, rec, str(data_mod.data_dir()))
 
 
@@ -350,7 +351,7 @@ def scan(model: str, experiments, masses, couplings, out: str, recipe: str | Non
 
     out_path = Path(out)
     if out_path.suffix not in (".csv", ".parquet"):
-        raise ValueError(f"output file {out!r} must end in .csv or .parquet")
+        raise ParameterError(f"output file {out!r} must end in .csv or .parquet")
     an = _analysis(experiments, recipe, model, fixed, electron_scattering)
     an.check_params(["m_med_mev", "g"])
     ck = Path(checkpoint) if checkpoint else out_path.with_name(out_path.name + ".partial.npz")
@@ -370,7 +371,8 @@ def scan(model: str, experiments, masses, couplings, out: str, recipe: str | Non
             import pyarrow as pa
             import pyarrow.parquet as pq
         except ImportError:
-            raise ValueError("writing Parquet needs pyarrow (pip install pyarrow); or use an output file ending in .csv") from None
+            raise ParameterError("writing Parquet needs pyarrow (pip install pyarrow); "
+                                 "or use an output file ending in .csv") from None
         sink = pa.BufferOutputStream()
         pq.write_table(pa.table(cols), sink)
         atomic_write_bytes(out_path, sink.getvalue().to_pybytes())

@@ -1,7 +1,9 @@
 """The ``cevns`` command line. Every command has ``--json`` for scripts.
 
-User mistakes (unknown experiment or recipe, missing or altered data) print a message
-with the fix and exit with status 2; they never show a traceback.
+User mistakes (unknown experiment or recipe, missing or altered data, invalid values:
+every :class:`cevns.errors.CevnsError`) print a one-line message with the fix and exit
+with status 2; they never show a traceback unless ``cevns --debug ...`` asks for one.
+Any other exception is a bug and surfaces with its traceback.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import sys
 import click
 
 from . import __version__, api
-from .data import DataError
+from .errors import CevnsError
 from .experiments import experiment_names
 from .recipes import RECIPES
 
@@ -30,14 +32,25 @@ def _fail(message: str) -> None:
     sys.exit(2)
 
 
+def _user_error(exc: CevnsError) -> None:
+    """One line and exit 2, or the traceback under ``--debug``."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and (ctx.find_root().obj or {}).get("debug"):
+        raise exc
+    _fail(str(exc))
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="cevns")
-def main() -> None:
+@click.option("--debug", is_flag=True, help="Show the traceback of user errors too (for bug reports).")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
     """CEvNS predictions and fits for the COHERENT data releases.
 
     Data are read from $CEVNS_DATA_DIR (one folder per release: csi-2017, csi-2021,
     lar-2020); `cevns data check` says what is there.
     """
+    ctx.obj = {"debug": debug}
 
 
 @main.group()
@@ -75,8 +88,8 @@ def predict(experiment: str, recipe: str | None, as_json: bool, es: str | None) 
     """Standard-Model CEvNS prediction, backgrounds and observed counts for one release."""
     try:
         result = api.predict(experiment, recipe, _es(es))
-    except (DataError, ValueError) as exc:
-        _fail(str(exc))
+    except CevnsError as exc:
+        _user_error(exc)
         return
 
     def human(r: dict) -> None:
@@ -149,8 +162,8 @@ def common_options(f):
 def _run(fn, *args, **kwargs):
     try:
         return fn(*args, **kwargs)
-    except (DataError, ValueError) as exc:
-        _fail(str(exc))
+    except CevnsError as exc:
+        _user_error(exc)
 
 
 @main.command()

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .constants import SIN2_THETA_W_LOW_ENERGY
+from .errors import UnknownNameError
 
 #: The three flavours of a stopped-pion source, in this order everywhere in cevns.
 FLAVOURS = ("nu_e", "nu_mu", "nu_mu_bar")
@@ -62,4 +63,4 @@ def sm_couplings(scheme: str = "radiative", sin2_theta_w: float = SIN2_THETA_W_L
         return radiative()
     if scheme == "tree":
         return tree_level(sin2_theta_w)
-    raise ValueError(f"unknown coupling scheme {scheme!r}; choose 'radiative' or 'tree'")
+    raise UnknownNameError(f"unknown coupling scheme {scheme!r}; choose 'radiative' or 'tree'")

@@ -22,6 +22,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .constants import E_NU_MAX_MEV, E_NU_PROMPT_MEV, G_FERMI_MEV2, HBARC2_MEV2_CM2, M_MUON_MEV
+from .errors import UnknownNameError
 
 
 def t_max_mev(e_nu_mev: ArrayLike, mass_mev: float) -> NDArray[np.float64]:
@@ -74,7 +75,7 @@ def flux_inverse_moments(flavour: str, e_min: ArrayLike) -> NDArray[np.float64]:
     try:
         coeffs = _MICHEL_COEFFS[flavour]
     except KeyError:
-        raise ValueError(f"unknown flavour {flavour!r}; use nu_e, nu_mu or nu_mu_bar") from None
+        raise UnknownNameError(f"unknown flavour {flavour!r}; use nu_e, nu_mu or nu_mu_bar") from None
     lo = np.clip(emin, 0.0, E_NU_MAX_MEV)
     hi = E_NU_MAX_MEV
     out = []

@@ -24,12 +24,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._registry import RELEASES
+from .errors import DataError  # defined in cevns.errors; ``from cevns.data import DataError`` keeps working
 
 ENV_VAR = "CEVNS_DATA_DIR"
 
 
-class DataError(Exception):
-    """A data-release file is missing, altered or unreadable; the message says how to fix it."""
 
 
 def data_dir() -> Path:

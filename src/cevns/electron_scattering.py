@@ -15,6 +15,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from .constants import G_FERMI_MEV2, HBARC2_MEV2_CM2, M_ELECTRON_MEV, SIN2_THETA_W_LOW_ENERGY
 from .couplings import HELICITY_SIGN, LEPTON_FLAVOUR
+from .errors import UnknownNameError
 
 #: Table I of seed 004: (threshold T above which Z_eff applies [keV], Z_eff), descending
 Z_EFF_TABLE = {
@@ -32,7 +33,7 @@ def z_eff(atom: str, t_er_kev: ArrayLike) -> NDArray[np.float64]:
     try:
         table = Z_EFF_TABLE[atom]
     except KeyError:
-        raise ValueError(f"no Z_eff table for {atom!r}; available: {', '.join(Z_EFF_TABLE)}") from None
+        raise UnknownNameError(f"no Z_eff table for {atom!r}; available: {', '.join(Z_EFF_TABLE)}") from None
     t = np.asarray(t_er_kev, dtype=float)
     out = np.full(t.shape, float(table[-1][1]))
     for threshold, z in reversed(table[:-1]):  # ascending thresholds: higher ones overwrite

@@ -20,6 +20,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .constants import HBARC_MEV_FM
+from .errors import ParameterError, UnknownNameError
 
 HELM_SKIN_FM = 0.9
 KLEIN_NYSTRAND_RANGE_FM = 0.7
@@ -47,7 +48,7 @@ def helm(q_mev: ArrayLike, rms_radius_fm: ArrayLike, skin_fm: float = HELM_SKIN_
     r2 = np.asarray(rms_radius_fm, dtype=float) ** 2
     r0_sq = 5.0 / 3.0 * (r2 - 3.0 * skin_fm**2)
     if np.any(r0_sq <= 0):
-        raise ValueError(f"Helm form factor needs rms radius > sqrt(3)*s = {np.sqrt(3) * skin_fm:.3f} fm")
+        raise ParameterError(f"Helm form factor needs rms radius > sqrt(3)*s = {np.sqrt(3) * skin_fm:.3f} fm")
     r0 = np.sqrt(r0_sq)
     return _j1_over_x(q_fm * r0) * np.exp(-0.5 * (q_fm * skin_fm) ** 2)
 
@@ -57,7 +58,7 @@ def klein_nystrand_radius_from_rms(rms_radius_fm: ArrayLike, a_k_fm: float = KLE
     r2 = np.asarray(rms_radius_fm, dtype=float) ** 2
     val = 5.0 / 3.0 * (r2 - 6.0 * a_k_fm**2)
     if np.any(val <= 0):
-        raise ValueError(f"Klein-Nystrand needs rms radius > sqrt(6)*a_k = {np.sqrt(6) * a_k_fm:.3f} fm")
+        raise ParameterError(f"Klein-Nystrand needs rms radius > sqrt(6)*a_k = {np.sqrt(6) * a_k_fm:.3f} fm")
     return np.sqrt(val)
 
 
@@ -74,7 +75,7 @@ def klein_nystrand(
     (seed 004 uses R_A = 1.23 A^(1/3) fm).
     """
     if (rms_radius_fm is None) == (r_a_fm is None):
-        raise ValueError("give exactly one of rms_radius_fm or r_a_fm")
+        raise ParameterError("give exactly one of rms_radius_fm or r_a_fm")
     r_a = klein_nystrand_radius_from_rms(rms_radius_fm, a_k_fm) if r_a_fm is None else np.asarray(r_a_fm, float)
     q_fm = np.asarray(q_mev, dtype=float) / HBARC_MEV_FM
     return _j1_over_x(q_fm * r_a) / (1.0 + (q_fm * a_k_fm) ** 2)
@@ -88,7 +89,7 @@ def symmetrized_fermi(
     r2 = np.asarray(rms_radius_fm, dtype=float) ** 2
     c2 = 5.0 / 3.0 * (r2 - 7.0 / 5.0 * np.pi**2 * a**2)
     if np.any(c2 <= 0):
-        raise ValueError("symmetrized Fermi needs rms radius > sqrt(7/5)*pi*a")
+        raise ParameterError("symmetrized Fermi needs rms radius > sqrt(7/5)*pi*a")
     c = np.sqrt(c2)
     q_in = np.asarray(q_mev, dtype=float) / HBARC_MEV_FM
     small = q_in * c < 1e-2  # closed form cancels there: use F = 1 - q^2 R^2/6
@@ -108,5 +109,5 @@ def form_factor(name: str, q_mev: ArrayLike, rms_radius_fm: ArrayLike) -> NDArra
     try:
         fn = FORM_FACTORS[name]
     except KeyError:
-        raise ValueError(f"unknown form factor {name!r}; choose one of {', '.join(FORM_FACTORS)}") from None
+        raise UnknownNameError(f"unknown form factor {name!r}; choose one of {', '.join(FORM_FACTORS)}") from None
     return fn(q_mev, rms_radius_fm)

@@ -12,6 +12,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .constants import M_MUON_MEV
+from .errors import ParameterError
 
 DELTA_A_MU = 25.1e-10
 SIGMA_A_MU = 5.9e-10
@@ -20,7 +21,7 @@ SIGMA_A_MU = 5.9e-10
 def delta_a_mu_per_g2(m_med_mev: ArrayLike, kind: str = "vector", n_nodes: int = 200) -> NDArray[np.float64]:
     """delta a_mu / g_B^2 for a boson of mass ``m_med_mev`` (Gauss-Legendre in x)."""
     if kind not in ("vector", "scalar"):
-        raise ValueError("kind must be 'vector' or 'scalar'")
+        raise ParameterError("kind must be 'vector' or 'scalar'")
     x, w = np.polynomial.legendre.leggauss(n_nodes)
     x, w = 0.5 * (x + 1.0), 0.5 * w
     q = 2 * x**2 * (1 - x) if kind == "vector" else x**2 * (2 - x)
@@ -31,7 +32,7 @@ def delta_a_mu_per_g2(m_med_mev: ArrayLike, kind: str = "vector", n_nodes: int =
 def gm2_band(m_med_mev: ArrayLike, muon_charge: float, kind: str = "vector", n_sigma: float = 2.0) -> NDArray[np.float64]:
     """(g_low, g_high) of the n-sigma (g-2)_mu band at each mass, shape (n, 2)."""
     if muon_charge == 0:
-        raise ValueError("the mediator does not couple to muons: no (g-2)_mu band")
+        raise ParameterError("the mediator does not couple to muons: no (g-2)_mu band")
     per = delta_a_mu_per_g2(m_med_mev, kind) * muon_charge**2
     lo = max(DELTA_A_MU - n_sigma * SIGMA_A_MU, 0.0)
     hi = DELTA_A_MU + n_sigma * SIGMA_A_MU

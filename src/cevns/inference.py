@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from .errors import UnknownNameError
 from .experiments import experiment_names
 from .likelihood import ExperimentLikelihood, build_likelihood, lar_poisson_3d
 from .models import get_model
@@ -40,7 +41,7 @@ class Analysis:
         """Raise a clear error for parameters the model does not have."""
         bad = [n for n in names if n not in self.model.parameters]
         if bad:
-            raise ValueError(
+            raise UnknownNameError(
                 f"unknown parameter(s) {', '.join(bad)} for model {self.model.name!r}; "
                 f"valid: {', '.join(self.model.parameters)}"
             )
@@ -163,10 +164,10 @@ def make_analysis(
     rec = get_recipe(recipe)
     mod = get_model(model)
     if not experiments:
-        raise ValueError(f"no experiment given; choose from {', '.join(experiment_names())}")
+        raise UnknownNameError(f"no experiment given; choose from {', '.join(experiment_names())}")
     for e in experiments:
         if e not in experiment_names():
-            raise ValueError(f"unknown experiment {e!r}; choose from {', '.join(experiment_names())}")
+            raise UnknownNameError(f"unknown experiment {e!r}; choose from {', '.join(experiment_names())}")
     lks = []
     for e in experiments:
         if free_cevns_lar3d and e == "lar-2020":

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from .errors import UnknownNameError
 from .experiments import build_experiment
 from .experiments import csi2021 as csi2021_mod
 from .experiments.common import ExperimentSetup
@@ -661,7 +662,7 @@ def build_likelihood(experiment: str, recipe: Recipe, root=None, setup: Experime
     supported = LIKELIHOOD_RECIPES.get(kind, set())
     if experiment not in supported:
         avail = "; ".join(f"{r}: {', '.join(sorted(e))}" for r, e in LIKELIHOOD_RECIPES.items())
-        raise ValueError(f"recipe {recipe.name!r} defines no likelihood for {experiment!r}; available: {avail}")
+        raise UnknownNameError(f"recipe {recipe.name!r} defines no likelihood for {experiment!r}; available: {avail}")
     setup = setup or build_experiment(experiment, recipe, root)
     if kind == "cadeddu2021":
         if experiment == "csi-2017":

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from . import constants as c
+from .errors import UnknownNameError
 
 
 @dataclass(frozen=True)
@@ -106,9 +107,9 @@ def isotope(name: str, radii: str = "atzori2022") -> Isotope:
     ``radii`` picks the radius convention (see module docstring).
     """
     if name not in _ZN:
-        raise ValueError(f"unknown isotope {name!r}; known: {', '.join(sorted(_ZN))}")
+        raise UnknownNameError(f"unknown isotope {name!r}; known: {', '.join(sorted(_ZN))}")
     if radii not in RADII_FM:
-        raise ValueError(f"unknown radius set {radii!r}; known: {', '.join(sorted(RADII_FM))}")
+        raise UnknownNameError(f"unknown radius set {radii!r}; known: {', '.join(sorted(RADII_FM))}")
     z, n = _ZN[name]
     rp, rn = RADII_FM[radii][name]
     return Isotope(name, z, n, _ATOMIC_MASS_U[name], rp, rn)

@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 
 from .constants import SIN2_THETA_W_LOW_ENERGY
+from .errors import RecipeError, UnknownNameError
 
 
 @dataclass(frozen=True)
@@ -145,12 +146,12 @@ def get_recipe(name: str | Recipe | None) -> Recipe:
         return RECIPES[key]
     if key.endswith((".toml", ".yaml", ".yml")):
         return load_recipe_file(key)
-    raise ValueError(
+    raise UnknownNameError(
         f"unknown recipe {key!r}; available recipes: {', '.join(RECIPES)} (or a .toml/.yaml recipe file)"
     )
 
 
-class RecipeFileError(ValueError):
+class RecipeFileError(RecipeError):
     """A user recipe file has an unknown key or a value of the wrong type."""
 
 

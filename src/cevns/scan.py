@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from .errors import ParameterError
 from .inference import Analysis
 
 #: masses of the limit summaries: far below and far above the momentum transfer (|q| ~ 20-100 MeV)
@@ -56,19 +57,19 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 def validate_grid(masses: NDArray[np.float64], couplings: NDArray[np.float64]) -> None:
     """Clear errors for empty grids and non-positive masses or couplings."""
     if masses.size == 0 or couplings.size == 0:
-        raise ValueError("empty grid: give at least one mass and one coupling (e.g. --masses 1:1000:50)")
+        raise ParameterError("empty grid: give at least one mass and one coupling (e.g. --masses 1:1000:50)")
     if np.any(~np.isfinite(masses)) or np.any(masses <= 0):
-        raise ValueError("mediator masses must be positive (MeV), e.g. --masses 0.1:10000:100")
+        raise ParameterError("mediator masses must be positive (MeV), e.g. --masses 0.1:10000:100")
     if np.any(~np.isfinite(couplings)) or np.any(couplings <= 0):
-        raise ValueError("couplings must be positive (log-spaced grid), e.g. --couplings 1e-6:1e-1:100")
+        raise ParameterError("couplings must be positive (log-spaced grid), e.g. --couplings 1e-6:1e-1:100")
 
 
 def log_grid(lo: float, hi: float, n: int) -> NDArray[np.float64]:
     """``n`` log-spaced values from ``lo`` to ``hi`` (both > 0)."""
     if not (lo > 0 and hi > 0):
-        raise ValueError(f"log-spaced grid needs positive ends, got {lo}:{hi}")
+        raise ParameterError(f"log-spaced grid needs positive ends, got {lo}:{hi}")
     if n < 1:
-        raise ValueError("a grid needs at least one point")
+        raise ParameterError("a grid needs at least one point")
     return np.geomspace(lo, hi, n)
 
 
@@ -482,11 +483,11 @@ def find_coupling_limits(
     masses = np.atleast_1d(np.asarray(masses_mev, dtype=float))
     lo, hi = (float(v) for v in g_range)
     if not (0 < lo < hi and np.isfinite(hi)):
-        raise ValueError(f"g_range must satisfy 0 < lo < hi, got {g_range}")
+        raise ParameterError(f"g_range must satisfy 0 < lo < hi, got {g_range}")
     if n_grid < 3:
-        raise ValueError(f"n_grid must be >= 3, got {n_grid}")
+        raise ParameterError(f"n_grid must be >= 3, got {n_grid}")
     if thin_strip_decades < 0 or curvature_safety < 0 or chi2_tol < 0 or max_rounds < 0:
-        raise ValueError("thin_strip_decades, curvature_safety, chi2_tol and max_rounds must be >= 0")
+        raise ParameterError("thin_strip_decades, curvature_safety, chi2_tol and max_rounds must be >= 0")
     nm = masses.size
     thin = thin_strip_decades * np.log(10.0)
     n_eval = 0

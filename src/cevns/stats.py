@@ -21,6 +21,8 @@ from numpy.typing import NDArray
 from scipy.special import erf
 from scipy.stats import chi2 as chi2_dist
 
+from .errors import ParameterError
+
 
 def poisson_chi2(mu: NDArray[np.float64], n: NDArray[np.float64]) -> NDArray[np.float64]:
     """Baker-Cousins Poisson chi2, summed over the last axis; ``n ln(n/mu)`` is 0 for n = 0."""
@@ -156,22 +158,22 @@ def cl_probability(cl: str | float) -> float:
         if m:
             n_sigma = float(m.group(1))
             if n_sigma <= 0:
-                raise ValueError(f"confidence level {cl!r} must be a positive number of sigma")
+                raise ParameterError(f"confidence level {cl!r} must be a positive number of sigma")
             return float(erf(n_sigma / math.sqrt(2.0)))
         m = _PERCENT_RE.match(cl)
         try:
             p = float(m.group(1)) / 100.0 if m else float(cl)
         except ValueError:
-            raise ValueError(f"cannot read confidence level {cl!r}; use e.g. 1sigma, 2sigma, 90%, 0.95") from None
+            raise ParameterError(f"cannot read confidence level {cl!r}; use e.g. 1sigma, 2sigma, 90%, 0.95") from None
     if not 0.0 < p < 1.0:
-        raise ValueError(f"confidence level {cl!r} must lie strictly between 0 and 1 (or 0% and 100%)")
+        raise ParameterError(f"confidence level {cl!r} must lie strictly between 0 and 1 (or 0% and 100%)")
     return p
 
 
 def delta_chi2_threshold(cl: str | float, dof: int = 1) -> float:
     """Delta-chi2 for a CL and number of degrees of freedom (Wilks): chi2.ppf(p, dof)."""
     if dof < 1:
-        raise ValueError("degrees of freedom must be >= 1")
+        raise ParameterError("degrees of freedom must be >= 1")
     return float(chi2_dist.ppf(cl_probability(cl), dof))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..errors import UnknownNameError
 from ..recipes import Recipe
 from . import csi2017, csi2021, lar2020
 from .common import Component, ExperimentSetup
@@ -28,7 +29,7 @@ def build_experiment(name: str, recipe: Recipe, root: Path | None = None) -> Exp
     try:
         builder = BUILDERS[name]
     except KeyError:
-        raise ValueError(f"unknown experiment {name!r}; choose one of {', '.join(BUILDERS)}") from None
+        raise UnknownNameError(f"unknown experiment {name!r}; choose one of {', '.join(BUILDERS)}") from None
     return builder(recipe, root)
 
 

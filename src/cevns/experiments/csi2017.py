@@ -29,6 +29,7 @@ from numpy.typing import NDArray
 
 from .. import data as data_mod
 from ..couplings import FLAVOURS
+from ..errors import RecipeError
 from ..nuclei import isotope
 from ..prediction import BinnedCEvNS
 from ..recipes import Recipe
@@ -80,7 +81,7 @@ def build(recipe: Recipe, root: Path | None = None, nodes_per_bin: int = 8, ligh
     of seed 001 eq. 4.1).
     """
     if recipe.csi2017_response != "banerjee2021":
-        raise ValueError(f"unknown CsI 2017 response {recipe.csi2017_response!r}; available: banerjee2021")
+        raise RecipeError(f"unknown CsI 2017 response {recipe.csi2017_response!r}; available: banerjee2021")
     pe_per_kev = PE_PER_KEV_NR * light_yield_scale
     t_grid, w_grid = _binwise_grid(nodes_per_bin, pe_per_kev)
     bin_of_node = np.repeat(np.arange(len(PE_EDGES) - 1), nodes_per_bin)

@@ -46,6 +46,7 @@ from numpy.typing import NDArray
 from .. import data as data_mod
 from ..couplings import FLAVOURS
 from ..detectors import fold_density_into_bins, gamma_smearing_pdf, logistic_efficiency, polynomial_scintillation_kev_ee
+from ..errors import RecipeError, UnknownNameError
 from ..nuclei import isotope
 from ..prediction import BinnedCEvNS
 from ..recipes import Recipe
@@ -90,7 +91,7 @@ def steady_state_template(ac_counts: NDArray[np.float64], model: str, time_edges
         return smooth_steady_state(ac_counts, time_edges_us)
     if model == "histogram":
         return np.asarray(ac_counts, dtype=float)
-    raise ValueError(f"unknown csi2021_steady_state {model!r}; choose one of {', '.join(STEADY_STATE_MODELS)}")
+    raise RecipeError(f"unknown csi2021_steady_state {model!r}; choose one of {', '.join(STEADY_STATE_MODELS)}")
 
 
 def released_time_contents(centres_us: NDArray[np.float64], contents: NDArray[np.float64], edges_us,
@@ -133,7 +134,7 @@ def time_fractions(pulse, normalisation: str = "window", edges_us=TIME_EDGES_US)
     (seed 004 sec. 3.1); ``"physical"`` does not.
     """
     if normalisation not in ("window", "physical"):
-        raise ValueError(f"unknown time normalisation {normalisation!r}; choose 'window' or 'physical'")
+        raise RecipeError(f"unknown time normalisation {normalisation!r}; choose 'window' or 'physical'")
     out = {}
     window = np.array([edges_us[0], edges_us[-1]])
     for f in FLAVOURS:
@@ -158,7 +159,7 @@ def build(
     alpha_7); ``timing_shift_us`` moves the proton pulse (alpha_6, sec. 3.1).
     """
     if efficiency not in EFFICIENCY_SETS:
-        raise ValueError(f"unknown efficiency set {efficiency!r}; choose {', '.join(EFFICIENCY_SETS)}")
+        raise UnknownNameError(f"unknown efficiency set {efficiency!r}; choose {', '.join(EFFICIENCY_SETS)}")
     eff_coeffs = data_mod.load_coefficient_sets(RELEASE, "effCoefficients.txt", root)[EFFICIENCY_SETS[efficiency]]
     scint = data_mod.load_coefficient_sets(RELEASE, "scintRespCoefficients.txt", root)[0]
 

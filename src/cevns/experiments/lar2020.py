@@ -32,6 +32,7 @@ from numpy.typing import NDArray
 from .. import data as data_mod
 from ..couplings import FLAVOURS
 from ..detectors import gaussian_bin_probabilities, linear_quenching_kev_ee, tabulated_efficiency
+from ..errors import RecipeError
 from ..nuclei import NATURAL_ARGON_ABUNDANCE, isotope
 from ..prediction import BinnedCEvNS
 from ..recipes import Recipe
@@ -101,7 +102,7 @@ def time_fractions(pulse, normalisation: str = "window", edges_us=TIME_EDGES_US)
     is; ``physical`` keeps the true in-window fraction.
     """
     if normalisation not in ("window", "physical"):
-        raise ValueError(f"unknown time normalisation {normalisation!r}; choose 'window' or 'physical'")
+        raise RecipeError(f"unknown time normalisation {normalisation!r}; choose 'window' or 'physical'")
     out = {}
     for f in FLAVOURS:
         frac = binned_fractions(f, edges_us, pulse)
@@ -130,7 +131,7 @@ def build(recipe: Recipe, root: Path | None = None, n_nodes: int = 200) -> Exper
     elif recipe.lar_time_model == "decay-chain":
         fractions = time_fractions(source.pulse, recipe.time_normalisation)
     else:
-        raise ValueError(f"unknown lar_time_model {recipe.lar_time_model!r}; choose 'decay-chain' or 'release'")
+        raise RecipeError(f"unknown lar_time_model {recipe.lar_time_model!r}; choose 'decay-chain' or 'release'")
     meta = {"release": RELEASE, "baseline_m": source.baseline_m}
     cevns = BinnedCEvNS(ENERGY_EDGES_KEV_EE, "keVee", TIME_EDGES_US, kernels, fractions, meta)
 

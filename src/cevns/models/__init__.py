@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..errors import UnknownNameError
 from .base import Model, Parameter
 from .electromagnetic import ChargeRadius, MagneticMoment, Millicharge
 from .light_mediators import light_mediator_models
@@ -24,7 +25,7 @@ def get_model(name: str | None) -> Model:
     try:
         return MODELS[key]()
     except KeyError:
-        raise ValueError(f"unknown model {key!r}; available models: {', '.join(MODELS)}") from None
+        raise UnknownNameError(f"unknown model {key!r}; available models: {', '.join(MODELS)}") from None
 
 
 __all__ = ["MODELS", "Model", "Parameter", "get_model"]

@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..couplings import FLAVOURS, NucleonCouplings, sm_couplings
+from ..errors import UnknownNameError
 from ..form_factors import form_factor as named_form_factor
 from ..form_factors import klein_nystrand
 from ..nuclei import Isotope
@@ -61,7 +62,7 @@ class Model:
         """Fill defaults and broadcast every value to a common ``(P,)`` batch shape."""
         unknown = sorted(set(values) - set(self.parameters))
         if unknown:
-            raise ValueError(
+            raise UnknownNameError(
                 f"unknown parameter(s) {', '.join(unknown)} for model {self.name!r}; "
                 f"valid: {', '.join(self.parameters)}"
             )

@@ -35,6 +35,7 @@ import numpy as np
 
 from ..constants import ALPHA_EM, G_FERMI_MEV2, M_ELECTRON_MEV, M_MUON_MEV, M_TAU_MEV
 from ..couplings import FLAVOURS, LEPTON_FLAVOUR
+from ..errors import ParameterError, RecipeError
 from .base import Model, Parameter, Terms, couplings_for, sm_charge
 from .ngi import DELTA_TENSOR
 
@@ -49,7 +50,7 @@ def es_vector_denominator(normalisation: str) -> float:
         return float(SQRT2)
     if normalisation == "printed":
         return float(2.0 * SQRT2)
-    raise ValueError(f"unknown es_vector_normalisation {normalisation!r}; choose 'consistent' or 'printed'")
+    raise RecipeError(f"unknown es_vector_normalisation {normalisation!r}; choose 'consistent' or 'printed'")
 
 #: U(1)' charges (Q'_u, Q'_d, Q'_e, Q'_mu, Q'_tau), seed 002 Table 1
 VECTOR_CHARGES = {
@@ -269,7 +270,7 @@ class CustomVectorMediator(VectorMediator):
         charges = tuple(float(np.unique(v[k])[0]) if np.unique(v[k]).size == 1 else None
                         for k in ("q_u", "q_d", "q_e", "q_mu", "q_tau"))
         if any(c is None for c in charges):
-            raise ValueError("the charges q_u ... q_tau of model 'vector' must be fixed (--fix), not scanned")
+            raise ParameterError("the charges q_u ... q_tau of model 'vector' must be fixed (--fix), not scanned")
         self.charges = charges
         return super().terms_unnormalised(cevns, recipe, v)
 

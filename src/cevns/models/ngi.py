@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from ..constants import M_NEUTRON_MEV, M_PROTON_MEV
 from ..couplings import FLAVOURS, HELICITY_SIGN
+from ..errors import RecipeError
 from .base import Model, Parameter, Terms, couplings_for, sm_charge
 
 M_UP_MEV, M_DOWN_MEV = 2.16, 4.67  # PDG 2022
@@ -62,7 +63,7 @@ class GeneralizedInteractions(Model):
     def terms_unnormalised(self, cevns, recipe, v) -> Terms:
         cpl = couplings_for(recipe)
         if recipe.ngi_normalisation not in NGI_NORMALISATION:
-            raise ValueError(f"unknown ngi_normalisation {recipe.ngi_normalisation!r}; "
+            raise RecipeError(f"unknown ngi_normalisation {recipe.ngi_normalisation!r}; "
                              f"choose one of {', '.join(NGI_NORMALISATION)}")
         k_vt = NGI_NORMALISATION[recipe.ngi_normalisation]
         out: Terms = {}

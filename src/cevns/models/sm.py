@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..couplings import FLAVOURS
+from ..errors import ParameterError
 from ..recipes import Recipe
 from .base import Model, Parameter, Terms, couplings_for, form_factors_for
 
@@ -57,7 +58,7 @@ class StandardModel(Model):
                 if name in isos and not np.all(np.isnan(v[pname])):
                     rn = v[pname]
             if rn is not None and np.any(np.isnan(rn)):
-                raise ValueError("neutron radius must be given for every point of the batch")
+                raise ParameterError("neutron radius must be given for every point of the batch")
             if rn is None:
                 fp, fn = ik.f_proton, ik.f_neutron
             else:
