@@ -254,15 +254,14 @@ def scan2d(experiments, x_param: str, x_values, y_param: str, y_values, recipe: 
 # ------------------------------------------------------------------ light mediators (issue #4)
 
 
-def _muon_band(model: str, masses) -> dict | None:
+def _muon_band(model, masses) -> dict | None:
+    """The (g-2)_mu 2-sigma band of a mediator model that couples to muons (``Model.muon_charge``)."""
     from .gm2 import gm2_band
-    from .models.light_mediators import MUON_CHARGE
 
-    kind = "scalar" if model == "scalar" else "vector"
-    charge = 1.0 if model == "scalar" else MUON_CHARGE.get(model, 0.0)
+    charge = getattr(model, "muon_charge", None)
     if not charge:
         return None
-    band = gm2_band(np.asarray(masses, dtype=float), charge, kind)
+    band = gm2_band(np.asarray(masses, dtype=float), charge, getattr(model, "mediator_kind", "vector"))
     return {"mass_mev": list(map(float, masses)), "g_low": band[:, 0].tolist(), "g_high": band[:, 1].tolist(),
             "source": "seed 002 appendix B, Delta a_mu = (25.1 +- 5.9)e-10, 2 sigma"}
 
@@ -288,11 +287,11 @@ def limits(model: str, experiments, recipe: str | None = "atzori2022", cl="2sigm
     ``allowed_intervals`` every allowed range of g per mass (strips and islands included),
     ``contours`` the grid's Delta-chi2 = threshold polylines.
     """
-    from .scan import HIGH_MASS_MEV, LOW_MASS_MEV, column_crossings, coupling_limits, scan_grid
+    from .scan import HIGH_MASS_MEV, LOW_MASS_MEV, column_crossings, coupling_limits, mediator_parameters, scan_grid
     from .stats import delta_chi2_threshold
 
     an = _analysis(experiments, recipe, model, fixed, electron_scattering)
-    an.check_params(["m_med_mev", "g"])
+    mediator_parameters(an)
     masses = np.geomspace(0.1, 1e4, 60) if masses is None else np.asarray(masses, dtype=float)
     couplings = np.geomspace(1e-7, 1.0, 80) if couplings is None else np.asarray(couplings, dtype=float)
     thr = delta_chi2_threshold(cl, dof)
@@ -329,7 +328,7 @@ def limits(model: str, experiments, recipe: str | None = "atzori2022", cl="2sigm
         "boundary": boundary,
         "allowed_intervals": cross["columns"],
         "contours": contours,
-        "gm2_band": _muon_band(an.model.name, masses),
+        "gm2_band": _muon_band(an.model, masses),
         "provenance": provenance(an.recipe.name),
     }
 
@@ -346,14 +345,14 @@ def scan(model: str, experiments, masses, couplings, out: str, recipe: str | Non
     import io
     from pathlib import Path
 
-    from .scan import atomic_write_bytes, scan_grid
+    from .scan import atomic_write_bytes, mediator_parameters, scan_grid
     from .stats import delta_chi2_threshold
 
     out_path = Path(out)
     if out_path.suffix not in (".csv", ".parquet"):
         raise ParameterError(f"output file {out!r} must end in .csv or .parquet")
     an = _analysis(experiments, recipe, model, fixed, electron_scattering)
-    an.check_params(["m_med_mev", "g"])
+    mediator_parameters(an)
     ck = Path(checkpoint) if checkpoint else out_path.with_name(out_path.name + ".partial.npz")
     res = scan_grid(an, np.asarray(masses, float), np.asarray(couplings, float), checkpoint=ck, progress=progress)
     thr = delta_chi2_threshold(cl, dof)

@@ -113,8 +113,22 @@ def _nuisance_names(analysis: Analysis) -> list[str]:
     return names
 
 
+def mediator_parameters(analysis: Analysis) -> tuple[str, str]:
+    """Names of the (mass [MeV], coupling) parameters the model declares (``Model.mediator_params``);
+    a model that declares none must have ``m_med_mev`` and ``g``, else the error lists its parameters."""
+    declared = getattr(analysis.model, "mediator_params", None)
+    names = tuple(declared) if declared else ("m_med_mev", "g")
+    analysis.check_params(list(names))
+    return names  # type: ignore[return-value]
+
+
+def _mg(analysis: Analysis, m, g) -> dict:
+    mass, coupling = mediator_parameters(analysis)
+    return {mass: m, coupling: g}
+
+
 def _evaluate_points(analysis: Analysis, m: NDArray, g: NDArray) -> tuple[NDArray, dict[str, NDArray]]:
-    chi2, details = analysis.evaluate({"m_med_mev": m, "g": g})
+    chi2, details = analysis.evaluate(_mg(analysis, m, g))
     nus = {"__signal__": sum(d["signal"].sum(axis=-1) for d in details.values())}
     for lk in analysis.likelihoods:
         best = details[lk.experiment]
@@ -129,7 +143,7 @@ def _evaluate_points(analysis: Analysis, m: NDArray, g: NDArray) -> tuple[NDArra
 
 
 def _sm_point(analysis: Analysis) -> tuple[float, float]:
-    chi2, details = analysis.evaluate({"m_med_mev": np.array([1.0]), "g": np.array([0.0])})
+    chi2, details = analysis.evaluate(_mg(analysis, np.array([1.0]), np.array([0.0])))
     return float(chi2[0]), float(sum(d["signal"].sum() for d in details.values()))
 
 
@@ -151,7 +165,7 @@ def scan_grid(
     masses = np.asarray(masses_mev, dtype=float)
     cpl = np.asarray(couplings, dtype=float)
     validate_grid(masses, cpl)
-    analysis.check_params(["m_med_mev", "g"])
+    mediator_parameters(analysis)
     mm, gg = np.meshgrid(masses, cpl, indexing="ij")
     flat_m, flat_g = mm.ravel(), gg.ravel()
     n = flat_m.size
@@ -210,7 +224,7 @@ THIN_STRIP_DECADES = float(np.log10(np.sqrt(2.0)))
 
 
 def _chi2_at(analysis: Analysis, m: NDArray, g: NDArray) -> NDArray:
-    chi2, _ = analysis.evaluate({"m_med_mev": m, "g": g})
+    chi2, _ = analysis.evaluate(_mg(analysis, m, g))
     return chi2
 
 

@@ -1,31 +1,30 @@
-"""Model registry: ``get_model(name)`` and ``MODELS`` (one module per family)."""
+"""Models by name: ``get_model(name)``, the registry ``MODELS`` and ``register_model``.
+
+One module per family; each registers its models here (or with the decorator in its own
+file). A new model is one file: see :mod:`cevns.models.registry` and docs/architecture.md.
+"""
 
 from __future__ import annotations
 
-from ..errors import UnknownNameError
 from .base import Model, Parameter
 from .electromagnetic import ChargeRadius, MagneticMoment, Millicharge
 from .light_mediators import light_mediator_models
 from .ngi import GeneralizedInteractions
 from .nsi import VectorNSI
+from .registry import MODELS, register_model, register_model_factory
 from .sm import StandardModel
 from .sterile import SterileOscillation, TransitionMagneticMomentSterile
 
-#: constructors by model name
-MODELS: dict = {
-    "sm": StandardModel, "nsi": VectorNSI, "ngi": GeneralizedInteractions, **light_mediator_models(),
-    "magnetic-moment": MagneticMoment, "charge-radius": ChargeRadius, "millicharge": Millicharge,
-    "sterile-osc": SterileOscillation, "tmm-sterile": TransitionMagneticMomentSterile,
-}
+for _cls in (StandardModel, VectorNSI, GeneralizedInteractions, MagneticMoment, ChargeRadius, Millicharge,
+             SterileOscillation, TransitionMagneticMomentSterile):
+    register_model(_cls)
+for _name, _factory in light_mediator_models().items():
+    register_model_factory(_name, _factory)
 
 
 def get_model(name: str | None) -> Model:
-    """Model by name (``None`` -> ``sm``); unknown names list the valid ones."""
-    key = "sm" if name is None else name
-    try:
-        return MODELS[key]()
-    except KeyError:
-        raise UnknownNameError(f"unknown model {key!r}; available models: {', '.join(MODELS)}") from None
+    """A new instance of model ``name`` (``None`` -> ``sm``); unknown names list the valid ones."""
+    return MODELS.create("sm" if name is None else name)
 
 
-__all__ = ["MODELS", "Model", "Parameter", "get_model"]
+__all__ = ["MODELS", "Model", "Parameter", "get_model", "register_model", "register_model_factory"]

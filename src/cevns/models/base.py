@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -54,6 +55,12 @@ class Model:
     description: str = ""
     source: str = ""
     parameters: dict[str, Parameter] = field(default_factory=dict)
+    #: (mass [MeV], coupling) parameter names of a mediator model, read by scans and limits
+    mediator_params: ClassVar[tuple[str, str] | None] = None
+    #: the mediator's charge of the muon, for the (g-2)_mu band (None: it does not couple to muons)
+    muon_charge: ClassVar[float | None] = None
+    #: ``vector`` or ``scalar``: which (g-2)_mu loop the band uses
+    mediator_kind: ClassVar[str] = "vector"
 
     def __post_init__(self) -> None:
         self.parameters = {"cevns_norm": CEVNS_NORM, **self.parameters}

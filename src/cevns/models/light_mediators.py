@@ -93,8 +93,11 @@ def kinetic_mixing_loop(q_mev: np.ndarray, heavy: str, light: str, n_nodes: int 
 class VectorMediator(Model):
     """A Z' of a U(1)' with the given charges (seed 002 eq. 16)."""
 
+    mediator_params = ("m_med_mev", "g")
+
     def __init__(self, name: str, charges: tuple[float, float, float, float, float], description: str = "") -> None:
         self.charges = charges
+        self.muon_charge = float(charges[3]) or None
         super().__init__(name, description or f"light vector Z' with U(1)' charges (u, d, e, mu, tau) = {charges}",
                          "seed 002 eq. (16), Table 1", {"m_med_mev": M_PARAM, "g": _g_param("seed 002 eq. (16)")})
 
@@ -136,8 +139,12 @@ class VectorMediator(Model):
 class LeptonicMediator(Model):
     """L_a - L_b Z' coupling to quarks through the one-loop kinetic mixing (seed 002 eqs. 28-29)."""
 
+    mediator_params = ("m_med_mev", "g")
+
     def __init__(self, name: str, a: str, b: str, susy: bool = False) -> None:
         self.a, self.b, self.susy = a, b, susy
+        # the Z' couples to L_a - L_b: charge +1 for a, -1 for b
+        self.muon_charge = {a: 1.0, b: -1.0}.get("mu")
         params = {"m_med_mev": M_PARAM, "g": _g_param("seed 002 eq. (28)")}
         source = "seed 002 eqs. (28)-(29)"
         if susy:
@@ -184,6 +191,10 @@ def _es_propagator_sq(v, t_er_mev):
 class ScalarMediator(Model):
     """Light scalar coupling universally to u, d quarks and nu_e, nu_mu (seed 002 eqs. 32-42)."""
 
+    mediator_params = ("m_med_mev", "g")
+    muon_charge = 1.0  # universal coupling (seed 002 appendix B)
+    mediator_kind = "scalar"
+
     def __init__(self) -> None:
         super().__init__("scalar", "light scalar mediator, g~_phi with (sigma_piN/m_ud)_ref = 17.3",
                          "seed 002 eqs. (32)-(42); seed 004 eq. (14)",
@@ -219,6 +230,8 @@ class ScalarMediator(Model):
 
 class TensorMediator(Model):
     """Light tensor mediator with universal couplings (seed 004 eq. 15)."""
+
+    mediator_params = ("m_med_mev", "g")
 
     def __init__(self) -> None:
         super().__init__("tensor", "light tensor mediator, universal couplings g_nuT = g_qT = g",
@@ -263,6 +276,7 @@ class CustomVectorMediator(VectorMediator):
     def __init__(self) -> None:
         super().__init__("vector", (1.0, 1.0, 1.0, 1.0, 1.0),
                          "light vector Z' with user-given U(1)' charges (fix q_u, q_d, q_e, q_mu, q_tau)")
+        self.muon_charge = None  # set by the user's q_mu; no (g-2)_mu band
         for k in ("q_u", "q_d", "q_e", "q_mu", "q_tau"):
             self.parameters[k] = Parameter(k, 1.0, "", f"U(1)' charge {k[2:]}", "user", (-100.0, 100.0))
 
@@ -287,6 +301,7 @@ def light_mediator_models() -> dict[str, type | object]:
     return out
 
 
-#: which lepton charge couples the muon in each model (for the (g-2)_mu band)
+#: which lepton charge couples the muon in each model (for the (g-2)_mu band); the models
+#: declare it themselves as ``muon_charge``, this table is kept for scripts
 MUON_CHARGE = {name: c[3] for name, c in VECTOR_CHARGES.items()}
 MUON_CHARGE.update({"le-lmu": -1.0, "lmu-ltau": 1.0, "lmu-ltau-susy": 1.0, "le-ltau": 0.0})
