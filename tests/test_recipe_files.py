@@ -311,3 +311,89 @@ def test_issue9_option_defaults():
         rec = RECIPES[name]
         assert (rec.csi2021_steady_state, rec.ngi_normalisation, rec.es_vector_normalisation) == (
             "smooth", "printed", "consistent")
+
+
+# ----------------------------------------------------------------------------- recipes as data (issue #10)
+
+
+@pytest.mark.parametrize("preset", list(RECIPES))
+def test_export_round_trip(tmp_path, preset):
+    """`cevns recipes export NAME` writes a file that loads back to the same recipe (name aside)."""
+    res = invoke(["recipes", "export", preset])
+    assert_clean_exit(res, 0)
+    rec = load_recipe_file(write(tmp_path, "r.toml", res.stdout))
+    assert rec.name == f"{preset}-custom"
+    assert rec.to_dict() | {"name": preset} == RECIPES[preset].to_dict() | {"likelihood": preset}
+
+
+def test_show_prints_the_preset_as_toml():
+    import tomllib
+
+    res = invoke(["recipes", "show", "deromeri2023"])
+    assert_clean_exit(res, 0)
+    raw = tomllib.loads(res.stdout)
+    assert raw["name"] == "deromeri2023" and raw["form_factor"] == "klein-nystrand-a13"
+    assert raw["nuisances"]["csi-2021"]["alpha_3"] == 0.021
+    assert raw["nuisances"]["csi-2021"]["electron-scattering"] == {"alpha_0": 0.11, "alpha_5": 0.038}
+
+
+def test_electron_scattering_subtable_applies_only_with_es():
+    rec = RECIPES["deromeri2023"]
+    assert rec.priors_for("csi-2021") == {"alpha_0": 0.1145, "alpha_1": 0.25, "alpha_2": 0.35, "alpha_3": 0.021}
+    es = rec.with_options(electron_scattering=True).priors_for("csi-2021")
+    assert es["alpha_0"] == 0.11 and es["alpha_5"] == 0.038 and es["alpha_1"] == 0.25
+
+
+def test_nuisance_overrides_merge_onto_the_base(tmp_path):
+    rec = load_recipe_file(write(tmp_path, "n.toml", 'name = "n"\nbase = "atzori2022"\n\n[nuisances.csi-2021]\n'
+                                                      'eta_ss = 0.05\neta_brn = "free"\n'))
+    pri = rec.priors_for("csi-2021")
+    assert pri == {"eta_cevns": 0.12, "eta_brn": None, "eta_nin": 0.35, "eta_ss": 0.05}
+    assert rec.priors_for("lar-2020") == RECIPES["atzori2022"].priors_for("lar-2020")
+
+
+def test_another_likelihood_structure_takes_its_presets_priors(tmp_path):
+    rec = load_recipe_file(write(tmp_path, "l.toml", 'name = "l"\nbase = "atzori2022"\nlikelihood = "deromeri2023"\n'))
+    assert rec.priors_for("csi-2021") == RECIPES["deromeri2023"].priors_for("csi-2021")
+
+
+@pytest.mark.parametrize(("table", "needle"), [
+    ('[nuisances.csi-2021]\neta_sss = 0.1\n', "line 4: unknown nuisance 'eta_sss' for csi-2021; valid: eta_brn, eta_cevns"),
+    ('[nuisances.csi-2022]\neta_ss = 0.1\n', "line 3: no nuisances for experiment 'csi-2022'"),
+    ('[nuisances.csi-2021]\neta_ss = -0.1\n', "line 4: nuisance eta_ss must be a positive sigma"),
+    ('[nuisances.csi-2021]\neta_ss = "wide"\n', "line 4: nuisance eta_ss must be a positive sigma"),
+    ('nuisances = 3\n', "nuisances must be a table"),
+])
+def test_nuisance_table_errors_name_file_line_and_choices(tmp_path, table, needle):
+    path = write(tmp_path, "bad.toml", 'name = "bad"\n\n' + table)
+    msg = load_error(path)
+    assert path in msg and needle in msg, msg
+
+
+def test_presets_agree_with_their_likelihood_structures(data_root):
+    """The sigmas in the shipped preset files are those of the code hooks' defaults (no drift)."""
+    from cevns.likelihood import LIKELIHOOD_RECIPES, _build_structure
+
+    for name, rec in RECIPES.items():
+        for exp in sorted(LIKELIHOOD_RECIPES[name]):
+            for es in ((False, True) if (name, exp) == ("deromeri2023", "csi-2021") else (False,)):
+                r = rec.with_options(electron_scattering=es)
+                lk = _build_structure(exp, r, data_root)
+                assert {nu.name: nu.sigma for nu in lk.nuisances} == r.priors_for(exp), (name, exp, es)
+
+
+def test_exported_recipe_gives_the_identical_chi2_and_an_edit_changes_it(tmp_path, data_root):
+    """Issue #10: export atzori2022, fit with the file: identical chi2; edit one sigma: different."""
+    from cevns.inference import make_analysis
+
+    text = invoke(["recipes", "export", "atzori2022"]).stdout
+    same = write(tmp_path, "same.toml", text)
+    edited = write(tmp_path, "edited.toml", text.replace("eta_ss = 0.021", "eta_ss = 0.05"))
+    assert "eta_ss = 0.05" in Path(edited).read_text()
+
+    def chi2(recipe):
+        return make_analysis(["csi-2021", "lar-2020"], recipe, "sm", root=data_root).fit(["cevns_norm"])["chi2_min"]
+
+    reference = chi2("atzori2022")
+    assert chi2(same) == reference
+    assert abs(chi2(edited) - reference) > 0.1

@@ -385,10 +385,13 @@ def plot_limits(model, datasets, recipe, cl, masses, couplings, out) -> None:
     click.echo(f"wrote {out}")
 
 
-@main.command("recipes")
+@main.group("recipes", invoke_without_command=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def recipes_cmd(as_json: bool) -> None:
-    """List the analysis recipes and their choices."""
+@click.pass_context
+def recipes_cmd(ctx: click.Context, as_json: bool) -> None:
+    """List the analysis recipes (presets); `show NAME` prints one, `export NAME` writes an editable copy."""
+    if ctx.invoked_subcommand is not None:
+        return
     result = api.recipes()
 
     def human(r: dict) -> None:
@@ -396,6 +399,28 @@ def recipes_cmd(as_json: bool) -> None:
             click.echo(f"{name:14s} {rec['description']}\n{'':14s} source: {rec['source']}")
 
     _emit(result, as_json, human)
+
+
+@recipes_cmd.command("show")
+@click.argument("name")
+def recipes_show(name: str) -> None:
+    """Print a recipe (preset name or .toml/.yaml file) as TOML."""
+    from .recipes import get_recipe, recipe_to_toml
+
+    rec = _run(get_recipe, name)
+    click.echo(recipe_to_toml(rec), nl=False)
+
+
+@recipes_cmd.command("export")
+@click.argument("name")
+@click.option("--as-name", default=None, help="Name of the exported recipe (default NAME-custom; presets' names are reserved).")
+def recipes_export(name: str, as_name: str | None) -> None:
+    """Write a complete, editable TOML copy of a recipe to stdout (cevns recipes export NAME > my.toml)."""
+    from .recipes import get_recipe, recipe_to_toml
+
+    rec = _run(get_recipe, name)
+    base = name if name in RECIPES else rec.likelihood_name
+    click.echo(recipe_to_toml(rec, name=as_name or f"{rec.name}-custom", base=base), nl=False)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -657,7 +657,33 @@ LIKELIHOOD_RECIPES = {
 
 
 def build_likelihood(experiment: str, recipe: Recipe, root=None, setup: ExperimentSetup | None = None) -> ExperimentLikelihood:
-    """The likelihood of ``experiment`` as ``recipe`` defines it."""
+    """The likelihood of ``experiment`` as ``recipe`` defines it: the structure named by
+    ``recipe.likelihood_name`` (code hooks below) with the nuisance priors of the recipe's
+    ``[nuisances.EXPERIMENT]`` table (:meth:`Recipe.priors_for`)."""
+    lk = _build_structure(experiment, recipe, root, setup)
+    return apply_nuisance_priors(lk, recipe.priors_for(experiment), recipe.name)
+
+
+def apply_nuisance_priors(lk: ExperimentLikelihood, priors: dict[str, float | None], recipe_name: str = "") -> ExperimentLikelihood:
+    """Set each linear nuisance's Gaussian sigma (None: free) from ``priors`` (name -> sigma).
+
+    A name the likelihood does not have is a recipe error naming the valid ones; nuisances
+    not in ``priors`` keep the structure's value.
+    """
+    from dataclasses import replace as dc_replace
+
+    from .errors import RecipeError
+
+    names = [nu.name for nu in lk.nuisances]
+    unknown = sorted(set(priors) - set(names))
+    if unknown:
+        raise RecipeError(f"recipe {recipe_name!r}: no nuisance {', '.join(unknown)} in the {lk.experiment} likelihood "
+                          f"({lk.description}); valid: {', '.join(names) or 'none'}")
+    lk.nuisances = [dc_replace(nu, sigma=priors[nu.name]) if nu.name in priors else nu for nu in lk.nuisances]
+    return lk
+
+
+def _build_structure(experiment: str, recipe: Recipe, root=None, setup: ExperimentSetup | None = None) -> ExperimentLikelihood:
     kind = recipe.likelihood_name
     supported = LIKELIHOOD_RECIPES.get(kind, set())
     if experiment not in supported:

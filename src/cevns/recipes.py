@@ -1,10 +1,16 @@
 """Recipes: named sets of analysis choices that reproduce a published analysis.
 
-This module holds the *prediction* side of a recipe (form factor, radii, nucleon
-couplings, detector-model options and binning). The likelihood side (chi2 form,
-nuisances) is added on top by the inference layer.
+A recipe is data: the presets are TOML files shipped in the package
+(``cevns/presets/NAME.toml``; ``cevns recipes show NAME`` prints one, ``cevns recipes export
+NAME > my.toml`` writes an editable copy) and a user file has the same form. It holds the
+*prediction* choices (form factor, radii, nucleon couplings, detector-model options) and,
+per experiment, the Gaussian priors of the likelihood's nuisances (table
+``[nuisances.EXPERIMENT]``, ``"free"`` for no prior; ``[nuisances.EXPERIMENT.electron-scattering]``
+overrides them when electron scattering is on). The chi2 form, binning, templates and the
+non-linear nuisance grids are the named likelihood structure (``likelihood``), code hooks
+in :mod:`cevns.likelihood`.
 
-Presets (see docs/recipes.md):
+Presets:
 
 * ``atzori2022`` (seed 002 sec. II-III): Helm form factors with the radii of eqs.
   (13)-(14), radiatively corrected couplings of eq. (12). This is also the default.
@@ -19,6 +25,7 @@ Presets (see docs/recipes.md):
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 
 import numpy as np
 
@@ -88,6 +95,9 @@ class Recipe:
     csi2021_steady_state: str = "smooth"
     ngi_normalisation: str = "printed"
     es_vector_normalisation: str = "consistent"
+    #: ((experiment, nuisance, sigma or None for free), ...); experiment "E/electron-scattering"
+    #: entries apply on top of "E" when electron scattering is on
+    nuisance_priors: tuple[tuple[str, str, float | None], ...] = ()
 
     @property
     def likelihood_name(self) -> str:
@@ -98,41 +108,23 @@ class Recipe:
         """Plain-data form for JSON output and provenance."""
         return asdict(self)
 
+    def priors_for(self, experiment: str) -> dict[str, float | None]:
+        """Nuisance name -> Gaussian sigma (None: free) of ``experiment`` under this recipe."""
+        out = {n: sig for e, n, sig in self.nuisance_priors if e == experiment}
+        if self.electron_scattering:
+            out.update({n: sig for e, n, sig in self.nuisance_priors if e == f"{experiment}/{ES_SUBTABLE}"})
+        return out
+
     def with_options(self, **changes) -> Recipe:
         """Copy with some choices replaced (unknown names raise TypeError)."""
         return replace(self, **changes)
 
 
-RECIPES: dict[str, Recipe] = {
-    r.name: r
-    for r in (
-        Recipe(
-            "atzori2022",
-            "Atzori Corona et al. 2022: Helm FFs, seed 002 radii, radiative couplings",
-            "seed 002 sec. II-III, eqs. (10)-(14)",
-        ),
-        Recipe(
-            "deromeri2023",
-            "De Romeri et al. 2023: Klein-Nystrand R_A = 1.23 A^(1/3), tree-level couplings",
-            "seed 004 sec. 2.1 and 3, eqs. (1)-(3), (28)-(33)",
-            form_factor="klein-nystrand-a13",
-            couplings="tree",
-        ),
-        Recipe(
-            "cadeddu2021",
-            "Cadeddu et al. 2021: Helm FFs, seed 001 radii, radiative couplings",
-            "seed 001 sec. 2, eqs. (2.1)-(2.5)",
-            radii="cadeddu2021",
-        ),
-        Recipe(
-            "banerjee2021",
-            "Banerjee, Dutta, Roy 2021: Helm FFs, tree-level couplings, CsI 2017 eq. (4) efficiency",
-            "seed 000 sec. II, eqs. (2)-(5)",
-            couplings="tree",
-            lar_time_model="release",
-        ),
-    )
-}
+#: sub-table of ``[nuisances.EXPERIMENT]`` that applies when electron scattering is on
+ES_SUBTABLE = "electron-scattering"
+#: preset names, in the order ``cevns recipes`` lists them
+PRESET_NAMES = ("atzori2022", "deromeri2023", "cadeddu2021", "banerjee2021")
+
 
 DEFAULT_RECIPE = "atzori2022"
 
@@ -174,34 +166,107 @@ _CHOICES = {
 }
 
 
-def _line_of(text: str, key: str) -> int | None:
+def _line_of(text: str, key: str, after: int = 0) -> int | None:
+    """Line (1-based) of ``key = ...`` / ``key: ...`` at or after line ``after``."""
     for i, line in enumerate(text.splitlines(), start=1):
-        stripped = line.strip()
-        if stripped.startswith(key) and stripped[len(key):].lstrip()[:1] in ("=", ":"):
+        if i < after:
+            continue
+        stripped = line.strip().strip('"')
+        if stripped.startswith(key) and stripped[len(key):].lstrip().lstrip('"').lstrip()[:1] in ("=", ":"):
             return i
     return None
 
 
-def load_recipe_file(path: str) -> Recipe:
-    """Load a user recipe from TOML or YAML.
+def _table_line(text: str, *keys: str) -> int | None:
+    """Line of the TOML table header ``[a.b]`` (quoted parts allowed) for ``keys``."""
+    want = ".".join(keys)
+    for i, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if stripped.startswith("[") and stripped.endswith("]"):
+            if stripped.strip("[]").replace('"', "").replace(" ", "") == want:
+                return i
+    return None
 
-    The file sets any :class:`Recipe` field plus ``base`` (a preset to start from,
-    default ``atzori2022``) and must set ``name``. Example (TOML)::
 
-        name = "my-csi"
-        base = "deromeri2023"
-        form_factor = "helm"
-        time_normalisation = "physical"
+def _where(path: str, line: int | None) -> str:
+    return f"{path}, line {line}" if line else path
 
-    Unknown keys, wrong types and invalid choices raise :class:`RecipeFileError` naming
-    the key and its line.
-    """
-    from pathlib import Path
 
-    p = Path(path)
-    if not p.is_file():
-        raise RecipeFileError(f"recipe file {path} not found")
-    text = p.read_text(encoding="utf-8")
+def _parse_priors(table, text: str, path: str, base_priors: tuple) -> tuple:
+    """Validated ``[nuisances.EXPERIMENT]`` tables merged onto ``base_priors``."""
+    if not isinstance(table, dict):
+        raise RecipeFileError(f"{_where(path, _line_of(text, 'nuisances'))}: nuisances must be a table of "
+                              "[nuisances.EXPERIMENT] tables")
+    merged = {(e, n): sig for e, n, sig in base_priors}
+    known_exp = sorted({e.split("/")[0] for e, _ in merged})
+    for exp, entries in table.items():
+        head = _table_line(text, "nuisances", exp)
+        if known_exp and exp not in known_exp:
+            raise RecipeFileError(f"{_where(path, head)}: no nuisances for experiment {exp!r} in this recipe's "
+                                  f"likelihood; valid: {', '.join(known_exp)}")
+        if not isinstance(entries, dict):
+            raise RecipeFileError(f"{_where(path, head)}: [nuisances.{exp}] must be a table of NAME = sigma")
+        for sub, items in ((exp, {k: v for k, v in entries.items() if k != ES_SUBTABLE}),
+                           (f"{exp}/{ES_SUBTABLE}", entries.get(ES_SUBTABLE, {}))):
+            valid = sorted(n for e, n in merged if e == sub)
+            sub_head = head if sub == exp else _table_line(text, "nuisances", exp, ES_SUBTABLE) or head
+            if not isinstance(items, dict):
+                raise RecipeFileError(f"{_where(path, sub_head)}: {ES_SUBTABLE} must be a table of NAME = sigma")
+            for name, value in items.items():
+                line = _line_of(text, name, after=sub_head or 0)
+                if known_exp and name not in valid:
+                    raise RecipeFileError(f"{_where(path, line)}: unknown nuisance {name!r} for {sub}; "
+                                          f"valid: {', '.join(valid)}")
+                if value == "free":
+                    sigma = None
+                elif isinstance(value, int | float) and not isinstance(value, bool) and np.isfinite(value) and value > 0:
+                    sigma = float(value)
+                else:
+                    raise RecipeFileError(f"{_where(path, line)}: nuisance {name} must be a positive sigma "
+                                          f"(relative) or \"free\", got {value!r}")
+                merged[(sub, name)] = sigma
+    return tuple((e, n, sig) for (e, n), sig in merged.items())
+
+
+def _recipe_from_mapping(raw: dict, text: str, path: str, base: Recipe, require_name: bool = True) -> Recipe:
+    """Validate a parsed recipe mapping against :class:`Recipe` and apply it on ``base``."""
+    changes: dict = {}
+    priors_table = raw.pop("nuisances", None)
+    for key, value in raw.items():
+        where = _where(path, _line_of(text, key))
+        if key not in _FIELD_TYPES:
+            raise RecipeFileError(f"{where}: unknown key {key!r}; valid keys: base, nuisances, {', '.join(_FIELD_TYPES)}")
+        typ = _FIELD_TYPES[key]
+        if typ is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, typ) or (typ is not bool and isinstance(value, bool)):
+            raise RecipeFileError(f"{where}: {key} must be of type {typ.__name__}, got {value!r}")
+        if key == "likelihood" and value not in PRESET_NAMES:
+            raise RecipeFileError(f"{where}: likelihood = {value!r} is not one of {', '.join(PRESET_NAMES)}")
+        if key == "name" and not value.strip():
+            raise RecipeFileError(f"{where}: name must not be empty")
+        if typ is float and not np.isfinite(value):
+            raise RecipeFileError(f"{where}: {key} must be a finite number")
+        if key in _CHOICES and value not in _CHOICES[key]:
+            raise RecipeFileError(f"{where}: {key} = {value!r} is not one of {', '.join(_CHOICES[key])}")
+        changes[key] = value
+    if require_name and "name" not in changes:
+        raise RecipeFileError(f"{path}: a recipe file must set name")
+    base_priors = base.nuisance_priors
+    if "likelihood" in changes and changes["likelihood"] != base.likelihood_name and changes["likelihood"] in RECIPES:
+        # another likelihood structure: start from its preset's priors
+        base_priors = RECIPES[changes["likelihood"]].nuisance_priors
+    changes["nuisance_priors"] = (base_priors if priors_table is None
+                                  else _parse_priors(priors_table, text, path, base_priors))
+    return replace(base, **changes)
+
+
+def _read_mapping(p: Path) -> tuple[dict, str]:
+    path = str(p)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RecipeFileError(f"recipe file {path} cannot be read: {exc.strerror or exc}") from None
     try:
         if p.suffix == ".toml":
             import tomllib
@@ -217,36 +282,104 @@ def load_recipe_file(path: str) -> Recipe:
         raise RecipeFileError(f"{path}: cannot parse: {exc}") from None
     if not isinstance(raw, dict):
         raise RecipeFileError(f"{path}: expected a table of key = value pairs")
+    return raw, text
+
+
+def load_recipe_file(path: str) -> Recipe:
+    """Load a user recipe from TOML or YAML.
+
+    The file sets any :class:`Recipe` field, ``base`` (a preset to start from, default
+    ``atzori2022``) and nuisance priors, and must set ``name``. Example (TOML)::
+
+        name = "my-csi"
+        base = "deromeri2023"
+        form_factor = "helm"
+        time_normalisation = "physical"
+
+        [nuisances.csi-2021]
+        alpha_3 = 0.05        # SS normalisation prior, relative
+
+    Unknown keys, wrong types, invalid choices and unknown nuisances raise
+    :class:`RecipeFileError` naming the file, the line and the valid choices.
+    ``cevns recipes export NAME`` writes a complete file to start from.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise RecipeFileError(f"recipe file {path} not found")
+    raw, text = _read_mapping(p)
     base_name = raw.pop("base", DEFAULT_RECIPE)
     if not isinstance(base_name, str) or base_name not in RECIPES:
-        raise RecipeFileError(f"{path}, line {_line_of(text, 'base')}: unknown base recipe {base_name!r}; "
+        raise RecipeFileError(f"{_where(path, _line_of(text, 'base'))}: unknown base recipe {base_name!r}; "
                               f"choose one of {', '.join(RECIPES)}")
     base = RECIPES[base_name]
+    rec = _recipe_from_mapping(raw, text, path, base)
+    if rec.name in RECIPES:
+        raise RecipeFileError(f"{path}: name {rec.name!r} is a preset; choose another name")
     changes = {}
-    for key, value in raw.items():
-        line = _line_of(text, key)
-        where = f"{path}, line {line}" if line else path
-        if key not in _FIELD_TYPES:
-            raise RecipeFileError(f"{where}: unknown key {key!r}; valid keys: base, {', '.join(_FIELD_TYPES)}")
-        typ = _FIELD_TYPES[key]
-        if typ is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        if not isinstance(value, typ) or (typ is not bool and isinstance(value, bool)):
-            raise RecipeFileError(f"{where}: {key} must be of type {typ.__name__}, got {value!r}")
-        if key == "likelihood" and value not in RECIPES:
-            raise RecipeFileError(f"{where}: likelihood = {value!r} is not one of {', '.join(RECIPES)}")
-        if key == "name" and not value.strip():
-            raise RecipeFileError(f"{where}: name must not be empty")
-        if typ is float and not np.isfinite(value):
-            raise RecipeFileError(f"{where}: {key} must be a finite number")
-        if key in _CHOICES and value not in _CHOICES[key]:
-            raise RecipeFileError(f"{where}: {key} = {value!r} is not one of {', '.join(_CHOICES[key])}")
-        changes[key] = value
-    if "name" not in changes:
-        raise RecipeFileError(f"{path}: a recipe file must set name")
-    if changes["name"] in RECIPES:
-        raise RecipeFileError(f"{path}: name {changes['name']!r} is a preset; choose another name")
-    changes.setdefault("likelihood", base.likelihood_name)
-    changes.setdefault("description", f"user recipe from {p.name} (based on {base_name})")
-    changes.setdefault("source", f"{p} (base: {base.source})")
-    return replace(base, **changes)
+    if "likelihood" not in raw:
+        changes["likelihood"] = base.likelihood_name
+    if "description" not in raw:
+        changes["description"] = f"user recipe from {p.name} (based on {base_name})"
+    if "source" not in raw:
+        changes["source"] = f"{p} (base: {base.source})"
+    return replace(rec, **changes)
+
+
+def _toml_value(v) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        return repr(v)
+    if v is None:
+        return '"free"'
+    return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def recipe_to_toml(recipe: Recipe, name: str | None = None, base: str | None = None) -> str:
+    """The recipe as a TOML file that :func:`load_recipe_file` reads back to the same recipe
+    (with ``name`` and ``base`` replaced when given; floats written exactly)."""
+    lines = [f"# cevns recipe {recipe.name!r}: {recipe.description}",
+             "# Edit and use with --recipe FILE.toml; `cevns recipes show NAME` prints the presets.", ""]
+    if base is not None:
+        lines.append(f"base = {_toml_value(base)}")
+    d = recipe.to_dict()
+    d["likelihood"] = recipe.likelihood_name
+    if name is not None:
+        d["name"] = name
+    for key in _FIELD_TYPES:
+        lines.append(f"{key} = {_toml_value(d[key])}")
+    experiments: dict[str, dict[str, list]] = {}
+    for exp, nu, sig in recipe.nuisance_priors:
+        top, _, sub = exp.partition("/")
+        experiments.setdefault(top, {}).setdefault(sub, []).append((nu, sig))
+    for exp, subs in experiments.items():
+        lines += ["", f"# nuisance priors of {exp}: Gaussian sigma (relative), or \"free\"", f"[nuisances.{exp}]"]
+        lines += [f"{nu} = {_toml_value(sig)}" for nu, sig in subs.get("", [])]
+        if ES_SUBTABLE in subs:
+            lines += ["", "# with electron scattering on (replaces the entries above of the same name)",
+                      f"[nuisances.{exp}.{ES_SUBTABLE}]"]
+            lines += [f"{nu} = {_toml_value(sig)}" for nu, sig in subs[ES_SUBTABLE]]
+    return "\n".join(lines) + "\n"
+
+
+def _load_presets() -> dict[str, Recipe]:
+    """The shipped presets, ``cevns/presets/NAME.toml``, validated like user files."""
+    from importlib.resources import files
+
+    out = {}
+    folder = files("cevns").joinpath("presets")
+    for preset in PRESET_NAMES:
+        res = folder.joinpath(f"{preset}.toml")
+        text = res.read_text(encoding="utf-8")
+        import tomllib
+
+        raw = tomllib.loads(text)
+        rec = _recipe_from_mapping(raw, text, f"cevns/presets/{preset}.toml", Recipe(preset, "", ""))
+        if rec.name != preset:
+            raise RecipeFileError(f"cevns/presets/{preset}.toml: name {rec.name!r} differs from the file name")
+        out[preset] = rec
+    return out
+
+
+RECIPES: dict[str, Recipe] = {}
+RECIPES.update(_load_presets())
