@@ -9,10 +9,25 @@ they use photoelectrons; names say which.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import gammaln, ndtr
+
+
+@lru_cache(maxsize=32)
+def gauss_legendre(n: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Gauss-Legendre nodes and weights on [-1, 1] (``np.polynomial.legendre.leggauss``), cached.
+
+    ``leggauss(240)`` solves a 240 x 240 eigenproblem (~10 ms, far more when BLAS threads are
+    contended) and the experiment builders ask for the same few orders hundreds of times;
+    the cached arrays are read-only so that no caller can alter them for the others.
+    """
+    x, w = np.polynomial.legendre.leggauss(n)
+    x.flags.writeable = False
+    w.flags.writeable = False
+    return x, w
 
 
 def polynomial_scintillation_kev_ee(t_nr_kev: ArrayLike, coefficients: ArrayLike) -> NDArray[np.float64]:
@@ -78,7 +93,7 @@ def fold_density_into_bins(
     ``(n_true, n_points)``; the result is ``(n_true, n_bins)``.
     """
     e = np.asarray(edges, dtype=float)
-    xg, wg = np.polynomial.legendre.leggauss(points_per_bin)
+    xg, wg = gauss_legendre(points_per_bin)
     half = 0.5 * (e[1:] - e[:-1])
     mid = 0.5 * (e[1:] + e[:-1])
     x = (mid[:, None] + half[:, None] * xg[None, :]).ravel()
@@ -106,7 +121,7 @@ def recoil_grid_kev(t_min_kev: float, t_max_kev: float, n: int) -> tuple[NDArray
     The log mapping puts points where the steep low-energy spectrum needs them;
     returned weights integrate in linear T (they include dT = T d ln T).
     """
-    x, w = np.polynomial.legendre.leggauss(n)
+    x, w = gauss_legendre(n)
     lo, hi = np.log(t_min_kev), np.log(t_max_kev)
     u = 0.5 * (hi - lo) * (x + 1.0) + lo
     t = np.exp(u)

@@ -24,6 +24,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.special import log_ndtr, ndtr
 
 from .constants import TAU_MUON_NS, TAU_PION_NS
+from .detectors import gauss_legendre
 
 TAU_PION_US = TAU_PION_NS * 1e-3
 TAU_MUON_US = TAU_MUON_NS * 1e-3
@@ -121,7 +122,7 @@ def efficiency_weighted_fractions(
 ) -> NDArray[np.float64]:
     """Integral over each time bin of pdf(t) * efficiency(t) (Gauss-Legendre per bin)."""
     edges = np.asarray(edges_us, dtype=float)
-    x, w = np.polynomial.legendre.leggauss(points_per_bin)
+    x, w = gauss_legendre(points_per_bin)
     lo, hi = edges[:-1, None], edges[1:, None]
     t = 0.5 * (hi - lo) * x[None, :] + 0.5 * (hi + lo)
     pdf = arrival_pdf(flavour, t, pulse)
