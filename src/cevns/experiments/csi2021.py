@@ -38,6 +38,7 @@ Backgrounds:
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -63,8 +64,36 @@ EFFICIENCY_SETS = {"nominal": 0, "plus1sigma": 1, "minus1sigma": 2}
 STEADY_STATE_MODELS = ("smooth", "histogram")
 
 
-def _events(name: str, root: Path | None) -> NDArray[np.float64]:
-    return data_mod.load_table(RELEASE, name, 2, root)
+#: every release file the CsI 2021 setup reads (verified against the SHA-256 registry)
+RELEASE_FILES = ("dataBeamOnC.txt", "dataBeamOnAC.txt", "effCoefficients.txt", "scintRespCoefficients.txt",
+                 "brnPE.txt", "brnTrec.txt", "ninPE.txt", "ninTrec.txt")
+
+
+@dataclass(frozen=True)
+class CsI2021Release:
+    """The parsed CsI 2021 release files, read (and SHA-256 verified) once by :func:`read_release`.
+
+    ``tables`` maps each file of :data:`RELEASE_FILES` to its numeric table (event lists
+    (PE, t_rec [us]); PDFs (bin centre, content); coefficient sets, 4 per row);
+    ``files`` maps each file to its SHA-256.
+    """
+
+    tables: dict[str, NDArray[np.float64]]
+    files: dict[str, str]
+
+
+def read_release(root: Path | None = None) -> CsI2021Release:
+    """Read and verify the CsI 2021 release files from ``root`` (or the data directory)."""
+    ncols = {"effCoefficients.txt": 4, "scintRespCoefficients.txt": 4}
+    tables = {}
+    for name in RELEASE_FILES:
+        if name in ncols:
+            tables[name] = data_mod.load_coefficient_sets(RELEASE, name, root)
+        else:
+            tables[name] = data_mod.load_table(RELEASE, name, ncols.get(name, 2), root)
+        tables[name].flags.writeable = False  # shared by every variant built from this release
+    files = {n: data_mod.file_sha256(data_mod.release_file(RELEASE, n, root)) for n in RELEASE_FILES}
+    return CsI2021Release(tables, files)
 
 
 def histogram_events(events: NDArray[np.float64], pe_edges=PE_EDGES, time_edges_us=TIME_EDGES_US) -> NDArray[np.float64]:
@@ -116,13 +145,14 @@ def released_time_contents(centres_us: NDArray[np.float64], contents: NDArray[np
     return np.diff(np.interp(edges_us, sub_edges, cdf))
 
 
-def _template(pe_name: str, t_name: str, root: Path | None, apply_time_eff: bool, pe_edges, time_edges_us):
-    pe = data_mod.load_table(RELEASE, pe_name, 2, root)
-    tr = data_mod.load_table(RELEASE, t_name, 2, root)
+def neutron_template(pe: NDArray[np.float64], tr: NDArray[np.float64], apply_time_eff: bool, pe_edges=PE_EDGES,
+                     time_edges_us=TIME_EDGES_US, shift_us: float = 0.0) -> NDArray[np.float64]:
+    """BRN or NIN template (n_PE, n_t): released PE PDF ``pe`` x released t_rec PDF ``tr``
+    (both (bin centre, content) tables), the latter moved by ``shift_us`` (alpha_6 of seed 004)."""
     # 1-PE bins centred on x.5 (rebinned by centre); 10-ns time bins read as a density
     pe_hist, _ = np.histogram(pe[:, 0], bins=pe_edges, weights=pe[:, 1])
     pe_fraction_in_window = pe[pe[:, 0] < pe_edges[-1], 1].sum() / pe[:, 1].sum()
-    t_hist = released_time_contents(tr[:, 0], tr[:, 1], time_edges_us, apply_time_eff)
+    t_hist = released_time_contents(tr[:, 0], tr[:, 1], time_edges_us, apply_time_eff, shift_us)
     pe_shape = pe_hist / pe_hist.sum()
     return np.outer(pe_shape, t_hist) * pe_fraction_in_window
 
@@ -145,6 +175,114 @@ def time_fractions(pulse, normalisation: str = "window", edges_us=TIME_EDGES_US)
     return out
 
 
+@dataclass
+class CsI2021Builder:
+    """Builds CsI 2021 setups for one recipe from release files read once.
+
+    The non-linear nuisances of seed 004 change one piece each: the efficiency shift
+    (alpha_7, eq. 30) the energy kernels, the beam-timing shift (alpha_6) the time
+    fractions. Both are cached per value, so the 81 (alpha_6, alpha_7) variants of the
+    ``deromeri2023`` likelihood cost 9 kernel builds and 9 timing integrals, and no
+    release file is read again.
+    """
+
+    recipe: Recipe
+    root: Path | None = None
+    efficiency: str = "nominal"
+    n_nodes: int = 240
+    release: CsI2021Release | None = None
+    _kernels: dict = field(default_factory=dict, repr=False)
+    _fractions: dict = field(default_factory=dict, repr=False)
+    _base: dict = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.efficiency not in EFFICIENCY_SETS:
+            raise UnknownNameError(f"unknown efficiency set {self.efficiency!r}; choose {', '.join(EFFICIENCY_SETS)}")
+        if self.release is None:
+            self.release = read_release(self.root)
+
+    def kernels(self, efficiency_shift_pe: float = 0.0) -> tuple[tuple, tuple]:
+        """(CEvNS isotope kernels, ES atom kernels) with the efficiency at PE + shift [PE]."""
+        key = float(efficiency_shift_pe)
+        if key not in self._kernels:
+            self._kernels[key] = self._build_kernels(key)
+        return self._kernels[key]
+
+    def _build_kernels(self, efficiency_shift_pe: float) -> tuple[tuple, tuple]:
+        recipe, tables = self.recipe, self.release.tables
+        eff_coeffs = tables["effCoefficients.txt"][EFFICIENCY_SETS[self.efficiency]]
+        scint = tables["scintRespCoefficients.txt"][0]
+
+        def eff(pe: NDArray[np.float64]) -> NDArray[np.float64]:
+            return np.clip(logistic_efficiency(pe + efficiency_shift_pe, *eff_coeffs), 0.0, None)
+
+        def response(t_nr_kev: NDArray[np.float64]) -> NDArray[np.float64]:
+            e_ee = np.clip(polynomial_scintillation_kev_ee(t_nr_kev, scint), 1e-6, None)
+            return fold_density_into_bins(
+                lambda x: gamma_smearing_pdf(x[None, :], e_ee[:, None], LIGHT_YIELD_PE_PER_KEV_EE), PE_EDGES, eff
+            )
+
+        source = SOURCES[RELEASE]
+        cs, i = isotope("Cs133", recipe.radii), isotope("I127", recipe.radii)
+        n_cs, n_i = targets_per_isotope(DETECTOR_MASS_KG, [(cs, 1), (i, 1)])
+        kernels = tuple(
+            build_isotope_kernel(iso, n, source, response, recipe.form_factor, t_min_kev=0.5, n_nodes=self.n_nodes)
+            for iso, n in ((cs, n_cs), (i, n_i))
+        )
+        es_atoms: tuple = ()
+        if recipe.electron_scattering:
+            # electron recoils: no quenching, PE = LY x E_er, same smearing and efficiency
+            def es_response(t_er_kev: NDArray[np.float64]) -> NDArray[np.float64]:
+                e_ee = np.clip(t_er_kev, 1e-6, None)
+                return fold_density_into_bins(
+                    lambda x: gamma_smearing_pdf(x[None, :], e_ee[:, None], LIGHT_YIELD_PE_PER_KEV_EE), PE_EDGES, eff
+                )
+
+            es_atoms = tuple(
+                build_es_kernel(Atom(f"es:{el}", el, z), n_at, source, es_response)
+                for el, z, n_at in (("Cs", 55, n_cs), ("I", 53, n_i))
+            )
+        return kernels, es_atoms
+
+    def fractions(self, timing_shift_us: float = 0.0) -> dict[str, NDArray[np.float64]]:
+        """Per-flavour time-bin fractions with the proton pulse moved by ``timing_shift_us`` [us]."""
+        key = float(timing_shift_us)
+        if key not in self._fractions:
+            self._fractions[key] = time_fractions(SOURCES[RELEASE].pulse.shifted(key), self.recipe.time_normalisation)
+        return self._fractions[key]
+
+    def neutron_template(self, kind: str, shift_us: float = 0.0) -> NDArray[np.float64]:
+        """``kind`` = ``"brn"`` or ``"nin"`` template (n_PE, n_t) with its t_rec PDF moved by
+        ``shift_us`` [us] (alpha_6); the time efficiency per ``recipe.background_time_efficiency``."""
+        t = self.release.tables
+        return neutron_template(t[f"{kind}PE.txt"], t[f"{kind}Trec.txt"], self.recipe.background_time_efficiency,
+                                PE_EDGES, TIME_EDGES_US, shift_us)
+
+    def _data_and_backgrounds(self) -> tuple[NDArray[np.float64], NDArray[np.float64], dict[str, Component]]:
+        if not self._base:
+            recipe, tables = self.recipe, self.release.tables
+            observed = histogram_events(tables["dataBeamOnC.txt"])
+            ac = histogram_events(tables["dataBeamOnAC.txt"])
+            ss = steady_state_template(ac, recipe.csi2021_steady_state)
+            self._base.update(observed=observed, ac=ac, backgrounds={
+                "ss": Component("ss", ss, f"steady state ({recipe.csi2021_steady_state}): anti-coincidence beam-on "
+                                          "events (dataBeamOnAC.txt)"),
+                "brn": Component("brn", self.neutron_template("brn"), "beam-related neutrons: brnPE x brnTrec"),
+                "nin": Component("nin", self.neutron_template("nin"), "neutrino-induced neutrons: ninPE x ninTrec"),
+            })
+        return self._base["observed"], self._base["ac"], self._base["backgrounds"]
+
+    def setup(self, efficiency_shift_pe: float = 0.0, timing_shift_us: float = 0.0) -> ExperimentSetup:
+        """The CsI 2021 setup at efficiency shift ``efficiency_shift_pe`` [PE] (alpha_7) and
+        proton-pulse shift ``timing_shift_us`` [us] (alpha_6; CEvNS timing only, as in :func:`build`)."""
+        kernels, es_atoms = self.kernels(efficiency_shift_pe)
+        meta = {"release": RELEASE, "baseline_m": SOURCES[RELEASE].baseline_m}
+        cevns = BinnedCEvNS(PE_EDGES, "PE", TIME_EDGES_US, kernels, self.fractions(timing_shift_us), meta, es_atoms)
+        observed, ac, backgrounds = self._data_and_backgrounds()
+        notes = {"efficiency": self.efficiency, "anticoincidence_counts": ac, "builder": self}
+        return ExperimentSetup(RELEASE, cevns, dict(backgrounds), observed, "PE", notes, dict(self.release.files))
+
+
 def build(
     recipe: Recipe,
     root: Path | None = None,
@@ -152,65 +290,14 @@ def build(
     n_nodes: int = 240,
     efficiency_shift_pe: float = 0.0,
     timing_shift_us: float = 0.0,
+    release: CsI2021Release | None = None,
 ) -> ExperimentSetup:
     """Build the CsI 2021 setup for ``recipe`` (data read from ``root`` or the data dir).
 
     ``efficiency_shift_pe`` evaluates the efficiency at PE + shift (seed 004 eq. 30,
-    alpha_7); ``timing_shift_us`` moves the proton pulse (alpha_6, sec. 3.1).
+    alpha_7); ``timing_shift_us`` moves the proton pulse (alpha_6, sec. 3.1). ``release``
+    (from :func:`read_release`) skips reading the files again. The setup's
+    ``notes["builder"]`` (:class:`CsI2021Builder`) makes further variants without reading.
     """
-    if efficiency not in EFFICIENCY_SETS:
-        raise UnknownNameError(f"unknown efficiency set {efficiency!r}; choose {', '.join(EFFICIENCY_SETS)}")
-    eff_coeffs = data_mod.load_coefficient_sets(RELEASE, "effCoefficients.txt", root)[EFFICIENCY_SETS[efficiency]]
-    scint = data_mod.load_coefficient_sets(RELEASE, "scintRespCoefficients.txt", root)[0]
-
-    def eff(pe: NDArray[np.float64]) -> NDArray[np.float64]:
-        return np.clip(logistic_efficiency(pe + efficiency_shift_pe, *eff_coeffs), 0.0, None)
-
-    def response(t_nr_kev: NDArray[np.float64]) -> NDArray[np.float64]:
-        e_ee = np.clip(polynomial_scintillation_kev_ee(t_nr_kev, scint), 1e-6, None)
-        return fold_density_into_bins(
-            lambda x: gamma_smearing_pdf(x[None, :], e_ee[:, None], LIGHT_YIELD_PE_PER_KEV_EE), PE_EDGES, eff
-        )
-
-    source = SOURCES[RELEASE]
-    cs, i = isotope("Cs133", recipe.radii), isotope("I127", recipe.radii)
-    n_cs, n_i = targets_per_isotope(DETECTOR_MASS_KG, [(cs, 1), (i, 1)])
-    kernels = tuple(
-        build_isotope_kernel(iso, n, source, response, recipe.form_factor, t_min_kev=0.5, n_nodes=n_nodes)
-        for iso, n in ((cs, n_cs), (i, n_i))
-    )
-    fractions = time_fractions(source.pulse.shifted(timing_shift_us), recipe.time_normalisation)
-    es_atoms: tuple = ()
-    if recipe.electron_scattering:
-        # electron recoils: no quenching, PE = LY x E_er, same smearing and efficiency
-        def es_response(t_er_kev: NDArray[np.float64]) -> NDArray[np.float64]:
-            e_ee = np.clip(t_er_kev, 1e-6, None)
-            return fold_density_into_bins(
-                lambda x: gamma_smearing_pdf(x[None, :], e_ee[:, None], LIGHT_YIELD_PE_PER_KEV_EE), PE_EDGES, eff
-            )
-
-        es_atoms = tuple(
-            build_es_kernel(Atom(f"es:{el}", el, z), n_at, source, es_response)
-            for el, z, n_at in (("Cs", 55, n_cs), ("I", 53, n_i))
-        )
-    meta = {"release": RELEASE, "baseline_m": source.baseline_m}
-    cevns = BinnedCEvNS(PE_EDGES, "PE", TIME_EDGES_US, kernels, fractions, meta, es_atoms)
-
-    observed = histogram_events(_events("dataBeamOnC.txt", root))
-    ac = histogram_events(_events("dataBeamOnAC.txt", root))
-    ss = steady_state_template(ac, recipe.csi2021_steady_state)
-    brn = _template("brnPE.txt", "brnTrec.txt", root, recipe.background_time_efficiency, PE_EDGES, TIME_EDGES_US)
-    nin = _template("ninPE.txt", "ninTrec.txt", root, recipe.background_time_efficiency, PE_EDGES, TIME_EDGES_US)
-    backgrounds = {
-        "ss": Component("ss", ss, f"steady state ({recipe.csi2021_steady_state}): anti-coincidence beam-on "
-                                  "events (dataBeamOnAC.txt)"),
-        "brn": Component("brn", brn, "beam-related neutrons: brnPE x brnTrec"),
-        "nin": Component("nin", nin, "neutrino-induced neutrons: ninPE x ninTrec"),
-    }
-    files = {
-        n: data_mod.file_sha256(data_mod.release_file(RELEASE, n, root))
-        for n in ("dataBeamOnC.txt", "dataBeamOnAC.txt", "effCoefficients.txt", "scintRespCoefficients.txt",
-                  "brnPE.txt", "brnTrec.txt", "ninPE.txt", "ninTrec.txt")
-    }
-    notes = {"efficiency": efficiency, "anticoincidence_counts": ac}
-    return ExperimentSetup(RELEASE, cevns, backgrounds, observed, "PE", notes, files)
+    builder = CsI2021Builder(recipe, root, efficiency, n_nodes, release)
+    return builder.setup(efficiency_shift_pe, timing_shift_us)
