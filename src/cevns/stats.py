@@ -15,6 +15,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
@@ -22,6 +26,27 @@ from scipy.special import erf
 from scipy.stats import chi2 as chi2_dist
 
 from .errors import ParameterError
+
+
+@lru_cache(maxsize=1)
+def _blas_controller():
+    """threadpoolctl's view of the loaded BLAS libraries (inspecting them costs ~ms: done once)."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+@contextmanager
+def limited_blas_threads(n_threads: int = 1) -> Iterator[None]:
+    """Run the block with at most ``n_threads`` BLAS threads.
+
+    The profiling solves are many small matrix products and batched 4 x 4 solves; BLAS
+    threads spinning on them cost more than they give (a contended ``deromeri2023`` fit
+    ran 5x slower with the default thread count, issue #10). Results do not depend on the
+    thread count beyond rounding of the large products.
+    """
+    with _blas_controller().limit(limits=n_threads, user_api="blas"):
+        yield
 
 
 def poisson_chi2(mu: NDArray[np.float64], n: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -83,6 +108,51 @@ def profile_poisson(
     yet converged are iterated. ``eta_lower`` (K,) bounds each nuisance from below (e.g.
     -1 for a normalisation). Returns (chi2 (P,), eta (P, K)).
     """
+    sol = poisson_newton(mu0, templates, n, sigmas, eta_lower, max_iter=max_iter, tol=tol)
+    return sol.chi2, sol.eta
+
+
+@dataclass
+class NewtonState:
+    """Result (or paused state) of :func:`poisson_newton` for N rows.
+
+    ``chi2`` is the objective at ``eta``; ``lower_bound`` a rigorous lower bound on the
+    row's minimum (equal to ``chi2`` for rows run to convergence); ``paused`` marks rows
+    stopped early because their bound shows they cannot be their group's minimum.
+    """
+
+    chi2: NDArray[np.float64]
+    eta: NDArray[np.float64]
+    lower_bound: NDArray[np.float64]
+    paused: NDArray[np.bool_]
+
+
+def poisson_newton(
+    mu0: NDArray[np.float64],
+    templates: NDArray[np.float64],
+    n: NDArray[np.float64],
+    sigmas: NDArray[np.float64],
+    eta_lower: NDArray[np.float64] | None = None,
+    eta0: NDArray[np.float64] | None = None,
+    groups: NDArray[np.int64] | None = None,
+    offsets: NDArray[np.float64] | None = None,
+    max_iter: int = 50,
+    tol: float = 1e-9,
+) -> NewtonState:
+    """The Newton solve of :func:`profile_poisson`, from ``eta0`` (default 0), with pruning.
+
+    Every row (mu0 (N, B), templates (N, K, B)) is iterated on its own: the sequence of
+    iterates of a row does not depend on the other rows, nor on whether it is paused and
+    resumed (call again with ``eta0`` = the paused ``eta``), beyond the rounding of the
+    batched products.
+
+    ``groups`` (N,) gathers rows that are alternatives for one quantity (the branches of
+    one parameter point, whose chi2 plus ``offsets`` (N,) is minimised over the group).
+    A row is then paused as soon as a lower bound on its minimum exceeds the best value
+    reached in its group: with all nuisances penalised, the objective is strongly convex,
+    f(y) >= f(x) + g.(y - x) + sum_k pen_k (y_k - x_k)^2 (the Poisson part is convex), so
+    f_min >= f(x) - sum_k g_k^2 / (4 pen_k) at any iterate x (also under the lower bounds).
+    """
     n = np.asarray(n, dtype=float)
     p_count, k_count, _ = templates.shape
     pen = _penalty_matrix(sigmas)
@@ -91,26 +161,48 @@ def profile_poisson(
     n_log_n = float(np.sum(n[pos] * np.log(n[pos])))
     n_sum = float(n.sum())
     eye = np.eye(k_count)[None]
+    all_penalised = bool(np.all(pen > 0))
+    pruning = groups is not None and all_penalised
+    off = np.zeros(p_count) if offsets is None else np.asarray(offsets, dtype=float)
 
-    def objective(idx, e):
-        mu = mu0[idx] + np.einsum("pk,pkb->pb", e, templates[idx])
+    def objective(m0, tpl, e):
+        mu = m0 + np.matmul(e[:, None, :], tpl)[:, 0, :]
         bad = np.any((mu < 0) | ((mu <= 0) & pos), axis=-1)
         log_mu = np.log(np.where(pos, np.maximum(mu, 1e-300), 1.0))
         val = 2.0 * (mu.sum(axis=-1) - n_sum + n_log_n - log_mu @ n) + np.sum(e**2 * pen, axis=-1)
         return np.where(bad, np.inf, val), mu
 
-    eta = np.zeros((p_count, k_count))
-    f, mu = objective(np.arange(p_count), eta)
+    eta = np.zeros((p_count, k_count)) if eta0 is None else np.array(eta0, dtype=float)
+    f, mu = objective(mu0, templates, eta)
+    bound = np.full(p_count, -np.inf)
+    paused = np.zeros(p_count, dtype=bool)
     active = np.arange(p_count)
+    # working copies of the active rows, compacted only when the active set shrinks
+    tpl_a, m0_a = templates, mu0
     for _ in range(max_iter):
         if active.size == 0:
             break
-        tpl, m, e, fa = templates[active], mu[active], eta[active], f[active]
+        m, e, fa = mu[active], eta[active], f[active]
         safe = m > 0
         ratio = np.where(safe, n / np.where(safe, m, 1.0), 0.0)
-        grad = 2.0 * np.einsum("pkb,pb->pk", tpl, 1.0 - ratio) + 2.0 * pen * e
+        grad = 2.0 * np.matmul(tpl_a, (1.0 - ratio)[:, :, None])[:, :, 0] + 2.0 * pen * e
+        if pruning:
+            with np.errstate(invalid="ignore"):
+                lb = fa - np.sum(grad**2 / (4.0 * pen), axis=-1)
+            bound[active] = np.where(np.isfinite(lb), lb, -np.inf)
+            best = np.full(int(groups.max()) + 1, np.inf)
+            np.minimum.at(best, groups, f + off)
+            # a safety margin keeps rounding from pausing a row that ties its group's best
+            hopeless = bound[active] + off[active] > best[groups[active]] + 1e-6 * (1.0 + np.abs(best[groups[active]]))
+            if hopeless.any():
+                paused[active[hopeless]] = True
+                keep = ~hopeless
+                active, tpl_a, m0_a = active[keep], tpl_a[keep], m0_a[keep]
+                m, e, fa, grad, ratio, safe = m[keep], e[keep], fa[keep], grad[keep], ratio[keep], safe[keep]
+                if active.size == 0:
+                    break
         curv = np.where(safe, ratio / np.where(safe, m, 1.0), 0.0)
-        hess = 2.0 * np.einsum("pkb,plb,pb->pkl", tpl, tpl, curv) + np.diag(2.0 * pen)[None] + 1e-12 * eye
+        hess = 2.0 * np.matmul(tpl_a * curv[:, None, :], tpl_a.transpose(0, 2, 1)) + np.diag(2.0 * pen)[None] + 1e-12 * eye
         # projected Newton: nuisances on their lower bound with the gradient pushing
         # further down are held fixed and the step is solved in the others
         at_bound = (e <= lower[None, :] + 1e-12) & (grad > 0)
@@ -131,7 +223,10 @@ def profile_poisson(
         t = 1.0
         for _ in range(40):
             cand = np.maximum(e[pending] + t * step[pending], lower)
-            fc, muc = objective(active[pending], cand)
+            if pending.size == active.size:
+                fc, muc = objective(m0_a, tpl_a, cand)
+            else:
+                fc, muc = objective(m0_a[pending], tpl_a[pending], cand)
             ok = fc <= fa[pending] + 1e-12
             acc = pending[ok]
             new_e[acc], new_f[acc], new_mu[acc] = cand[ok], fc[ok], muc[ok]
@@ -141,8 +236,11 @@ def profile_poisson(
             t *= 0.5
         improvement = np.where(np.isfinite(fa), fa - new_f, 0.0)
         eta[active], f[active], mu[active] = new_e, new_f, new_mu
-        active = active[improvement >= tol]
-    return f, eta
+        keep = improvement >= tol
+        if not keep.all():
+            active, tpl_a, m0_a = active[keep], tpl_a[keep], m0_a[keep]
+    bound = np.where(paused, bound, f)
+    return NewtonState(f, eta, bound, paused)
 
 
 _SIGMA_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*sigma\s*$", re.IGNORECASE)
