@@ -856,10 +856,9 @@ def lar_energy_cadeddu2021(recipe: Recipe, setup: ExperimentSetup, root=None) ->
     """Seed 001 eqs. (4.2)-(4.7): Gaussian chi2 over the 12 energy bins (time and F90 summed) of
     the steady-state-subtracted data of ``energydata1d.txt``; sigma_i^2 = stat^2 +
     (0.017 (B_PBRN + B_LBRN))^2; CEvNS (13.4 %), prompt BRN (32 %), late BRN (100 %)
-    normalisations profiled; backgrounds from the released BRN PDFs."""
-    from . import data as data_mod
-
-    e1d = data_mod.load_table("lar-2020", "energydata1d.txt", 8, root, header_lines=1)
+    normalisations profiled; backgrounds from the released BRN PDFs (the 1D spectrum is read
+    by the experiment builder, ``setup.notes["energy_data_1d"]``)."""
+    e1d = setup.notes["energy_data_1d"]
     bp = setup.notes["backgrounds_3d"]["brn_prompt"].sum(axis=(1, 2))
     bl = setup.notes["backgrounds_3d"]["brn_delayed"].sum(axis=(1, 2))
     sigma2 = e1d[:, 2] ** 2 + (0.017 * (bp + bl)) ** 2

@@ -146,9 +146,13 @@ def build(recipe: Recipe, root: Path | None = None, n_nodes: int = 200) -> Exper
         "brn_prompt": Component("brn_prompt", pdfs["brn_prompt"].sum(axis=1), "prompt BRN (brnpdf.txt)"),
         "brn_delayed": Component("brn_delayed", pdfs["brn_delayed"].sum(axis=1), "delayed BRN (delbrnpdf.txt)"),
     }
+    # the steady-state-subtracted 1D energy spectrum (columns: E centre, counts, stat. error, ...),
+    # the observable of the seed 001 LAr likelihood
+    energy_data_1d = data_mod.load_table(RELEASE, "energydata1d.txt", 8, root, header_lines=1)
     files = {n: data_mod.file_sha256(data_mod.release_file(RELEASE, n, root))
-             for n in ["CENNS10AnlAEfficiency.txt", *PDF_FILES.values(), *SHAPE_FILES.values()]}
+             for n in ["CENNS10AnlAEfficiency.txt", "energydata1d.txt", *PDF_FILES.values(), *SHAPE_FILES.values()]}
     notes = {
+        "energy_data_1d": energy_data_1d,
         "released_cevns_3d": pdfs["cevns"],
         "observed_3d": pdfs["observed"],
         "backgrounds_3d": {k: pdfs[k] for k in ("ss", "brn_prompt", "brn_delayed")},
