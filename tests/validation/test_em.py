@@ -16,7 +16,7 @@ import pytest
 from cevns.inference import intervals, make_analysis
 from cevns.recipes import get_recipe
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
 from validate_em import CASES, ends_within  # noqa: E402
 
 REACHED = {("mu_nu_e", True), ("mu_nu_mu", True), ("mu_nu_e", False), ("mu_nu_mu", False),

@@ -18,7 +18,7 @@ import pytest
 from cevns import api
 from cevns.inference import intervals, make_analysis
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
 from validate_fits import GRIDS, PUBLISHED_INTERVALS, interval_check, lar_refit  # noqa: E402
 
 
