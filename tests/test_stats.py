@@ -398,3 +398,15 @@ def test_intervals_below_returns_plain_floats():
     x = np.linspace(-1.0, 1.0, 21)
     out = intervals_below(x, x**2 * 4.0, 1.0)
     assert all(type(v) is float for iv in out for v in iv)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.booleans(), max_size=40))
+def test_true_runs_partition_the_true_values(values):
+    from cevns.stats import true_runs
+
+    runs = true_runs(np.array(values, dtype=bool))
+    covered = [k for i, j in runs for k in range(i, j + 1)]
+    assert covered == [k for k, v in enumerate(values) if v]
+    for (_, j), (i2, _) in zip(runs, runs[1:], strict=False):
+        assert i2 > j + 1  # runs are maximal: a False between two runs

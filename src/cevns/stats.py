@@ -283,19 +283,19 @@ def intervals_below(x: NDArray[np.float64], delta_chi2: NDArray[np.float64], thr
     """
     x = np.asarray(x, dtype=float)
     d = np.asarray(delta_chi2, dtype=float)
-    inside = d <= threshold
-    out: list[list[float]] = []
-    i = 0
     n = len(x)
-    while i < n:
-        if not inside[i]:
-            i += 1
-            continue
-        j = i
-        while j + 1 < n and inside[j + 1]:
-            j += 1
+    out: list[list[float]] = []
+    for i, j in true_runs(d <= threshold):
         lo = x[i] if i == 0 else x[i - 1] + (threshold - d[i - 1]) * (x[i] - x[i - 1]) / (d[i] - d[i - 1])
         hi = x[j] if j == n - 1 else x[j] + (threshold - d[j]) * (x[j + 1] - x[j]) / (d[j + 1] - d[j])
         out.append([float(lo), float(hi)])
-        i = j + 1
     return out
+
+
+def true_runs(mask: NDArray[np.bool_]) -> list[tuple[int, int]]:
+    """(first, last) indices, inclusive, of every run of consecutive True values, in order."""
+    m = np.asarray(mask, dtype=bool).astype(np.int8)
+    edges = np.diff(np.concatenate([[0], m, [0]]))
+    starts = np.flatnonzero(edges == 1)
+    ends = np.flatnonzero(edges == -1) - 1
+    return list(zip(starts.tolist(), ends.tolist(), strict=True))
