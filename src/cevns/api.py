@@ -217,17 +217,32 @@ def profile(experiments, param: str, values, recipe: str | None = None, model: s
 
 def scan2d(experiments, x_param: str, x_values, y_param: str, y_values, recipe: str | None = None,
            model: str | None = None, cls=("90%",), fixed: dict | None = None, dof: int = 2,
-           electron_scattering: bool | None = None) -> dict:
-    """Delta-chi2 on a 2D grid (one batch) and contour polylines at each CL."""
+           electron_scattering: bool | None = None, chunk_size: int = 2000, checkpoint: str | None = None,
+           progress=None) -> dict:
+    """Delta-chi2 on a 2D grid and contour polylines at each CL.
+
+    The grid is evaluated ``chunk_size`` points at a time (memory bounded by the chunk,
+    :func:`cevns.scan.evaluate_in_chunks`); with ``checkpoint`` (a file path) finished
+    chunks are saved and an interrupted run with the same configuration resumes from
+    them (the file is kept; delete it to start afresh). ``progress(done, total)`` is
+    called after each chunk. Results equal those of one batch.
+    """
     import contourpy
 
+    from .scan import _config_hash, evaluate_in_chunks
     from .stats import delta_chi2_threshold
 
     an = _analysis(experiments, recipe, model, fixed, electron_scattering)
+    if x_param == y_param:
+        raise ParameterError(f"x and y must be different parameters, both are {x_param!r}")
     an.check_params([x_param, y_param])
     xs, ys = np.asarray(x_values, dtype=float), np.asarray(y_values, dtype=float)
+    if xs.size == 0 or ys.size == 0:
+        raise ParameterError("empty grid: give at least one value per axis (e.g. --x PARAM:LO:HI:N with N >= 1)")
     gx, gy = np.meshgrid(xs, ys, indexing="xy")
-    chi2, _ = an.evaluate({x_param: gx.ravel(), y_param: gy.ravel()})
+    config = _config_hash(an, xs, ys, names=(x_param, y_param))
+    chi2, _ = evaluate_in_chunks(lambda p: (an.evaluate(p)[0], {}), {x_param: gx.ravel(), y_param: gy.ravel()}, [],
+                                 config, chunk_size, None if checkpoint is None else Path(checkpoint), progress)
     chi2 = chi2.reshape(gy.shape)
     dchi2 = chi2 - chi2.min()
     gen = contourpy.contour_generator(xs, ys, dchi2)

@@ -225,8 +225,10 @@ def profile(es, experiments, recipe, model, fixed, as_json, param, grid, cl, fre
 @click.option("--cl", default="90%", show_default=True, help="Comma-separated CLs for the contours.")
 @click.option("--dof", default=2, show_default=True, type=click.IntRange(1, 2))
 @click.option("--plot", "plot_file", default=None, help="Write the Delta-chi2 map with contours to FILE.")
-def scan2d(es, experiments, recipe, model, fixed, as_json, x_spec, y_spec, cl, dof, plot_file) -> None:
-    """Delta-chi2 on a 2D grid of two parameters, with contour polylines."""
+@click.option("--checkpoint", default=None, metavar="FILE",
+              help="Save finished chunks of the grid to FILE and resume from it when rerun (default: none).")
+def scan2d(es, experiments, recipe, model, fixed, as_json, x_spec, y_spec, cl, dof, plot_file, checkpoint) -> None:
+    """Delta-chi2 on a 2D grid of two parameters, with contour polylines (evaluated in chunks)."""
     def spec(text):
         name, _, rest = text.partition(":")
         if not rest:
@@ -237,7 +239,7 @@ def scan2d(es, experiments, recipe, model, fixed, as_json, x_spec, y_spec, cl, d
 
     (xp, xv), (yp, yv) = spec(x_spec), spec(y_spec)
     result = _run(api.scan2d, _split(experiments), xp, xv, yp, yv, recipe, model, _split(cl), _values(fixed), dof,
-                  _es(es))
+                  _es(es), checkpoint=checkpoint)
     if plot_file:
         from .plotting import plot_contours
 

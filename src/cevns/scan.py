@@ -94,13 +94,17 @@ class ScanResult:
         return self.chi2 - self.chi2_min
 
 
-def _config_hash(analysis: Analysis, masses, couplings) -> str:
+def _config_hash(analysis: Analysis, *arrays, names: tuple[str, ...] = ()) -> str:
+    """Short hash of the analysis configuration, the parameter ``names`` and the grid ``arrays``
+    (keys a checkpoint to its scan; with no ``names`` the hash of ``scan_grid``'s (masses, couplings))."""
     h = hashlib.sha256()
     h.update(json.dumps({"model": analysis.model.name, "recipe": analysis.recipe.to_dict(),
                          "experiments": analysis.experiments, "fixed": analysis.fixed}, sort_keys=True,
                         default=str).encode())
-    h.update(np.asarray(masses, float).tobytes())
-    h.update(np.asarray(couplings, float).tobytes())
+    if names:
+        h.update(json.dumps(list(names)).encode())
+    for a in arrays:
+        h.update(np.asarray(a, float).tobytes())
     return h.hexdigest()[:16]
 
 
@@ -147,6 +151,71 @@ def _sm_point(analysis: Analysis) -> tuple[float, float]:
     return float(chi2[0]), float(sum(d["signal"].sum() for d in details.values()))
 
 
+#: one batched evaluation of a chunk: {parameter: (P,)} -> (chi2 (P,), {extra name: (P,)})
+ChunkFn = Callable[[dict[str, NDArray[np.float64]]], tuple[NDArray[np.float64], dict[str, NDArray[np.float64]]]]
+
+
+def evaluate_in_chunks(
+    evaluate: ChunkFn,
+    points: dict[str, NDArray[np.float64]],
+    extras: list[str],
+    config: str,
+    chunk_size: int = 2500,
+    checkpoint: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    stop_after_chunks: int | None = None,
+) -> tuple[NDArray[np.float64], dict[str, NDArray[np.float64]]]:
+    """chi2 and the ``extras`` arrays of ``evaluate`` at a flat list of parameter points, chunk by chunk.
+
+    ``points`` maps each parameter to a (P,) array; ``evaluate`` gets consecutive slices
+    of at most ``chunk_size`` points, so memory is bounded by the chunk, not by P. With
+    ``checkpoint`` the finished chunks are saved (atomically, :func:`atomic_write_bytes`)
+    after each chunk, keyed by ``config`` and the chunk size; a rerun with the same key
+    resumes from them, another key starts afresh. ``progress(done, total)`` is called
+    after every chunk (resumed chunks included). ``stop_after_chunks`` stops after that
+    many evaluated chunks (tests simulate an interruption with it) by raising
+    ``KeyboardInterrupt``. Returns (chi2 (P,), {name: (P,)} for every name in ``extras``).
+    """
+    if int(chunk_size) < 1:
+        raise ParameterError(f"chunk_size must be a positive number of points, got {chunk_size}")
+    chunk_size = int(chunk_size)
+    flat = {k: np.asarray(v, dtype=float).ravel() for k, v in points.items()}
+    n = next(iter(flat.values())).size if flat else 0
+    if any(v.size != n for v in flat.values()):
+        raise ParameterError("every parameter needs one value per point (equal-length arrays)")
+    n_chunks = (n + chunk_size - 1) // chunk_size
+    chi2 = np.full(n, np.nan)
+    extra = {k: np.full(n, np.nan) for k in extras}
+    done = np.zeros(n_chunks, dtype=bool)
+    key = f"{config}-chunk{chunk_size}"  # chunk flags only mean something for the same chunking
+    if checkpoint is not None and Path(checkpoint).is_file():
+        with np.load(checkpoint, allow_pickle=False) as ck:
+            if str(ck["config"]) == key:
+                chi2, done = ck["chi2"].copy(), ck["done"].copy()
+                for k in extras:
+                    extra[k] = ck[f"nu::{k}"].copy()
+    n_run = 0
+    for c in range(n_chunks):
+        if done[c]:
+            if progress:
+                progress(c + 1, n_chunks)
+            continue
+        sl = slice(c * chunk_size, min((c + 1) * chunk_size, n))
+        ch, ex = evaluate({k: v[sl] for k, v in flat.items()})
+        chi2[sl] = ch
+        for k in extras:
+            extra[k][sl] = ex[k]
+        done[c] = True
+        n_run += 1
+        if checkpoint is not None:
+            _save_checkpoint(Path(checkpoint), key, chi2, done, extra)
+        if progress:
+            progress(c + 1, n_chunks)
+        if stop_after_chunks is not None and n_run >= stop_after_chunks and not done.all():
+            raise KeyboardInterrupt(f"scan stopped after {n_run} chunk(s)")
+    return chi2, extra
+
+
 def scan_grid(
     analysis: Analysis,
     masses_mev: NDArray[np.float64],
@@ -156,7 +225,7 @@ def scan_grid(
     progress: Callable[[int, int], None] | None = None,
     stop_after_chunks: int | None = None,
 ) -> ScanResult:
-    """Profiled chi2 on the full grid, chunk by chunk.
+    """Profiled chi2 on the full grid, chunk by chunk (:func:`evaluate_in_chunks`).
 
     With ``checkpoint`` the finished chunks are saved (atomically) after each chunk and a
     rerun with the same configuration resumes from them. ``stop_after_chunks`` stops
@@ -165,41 +234,16 @@ def scan_grid(
     masses = np.asarray(masses_mev, dtype=float)
     cpl = np.asarray(couplings, dtype=float)
     validate_grid(masses, cpl)
-    mediator_parameters(analysis)
+    mass_name, coupling_name = mediator_parameters(analysis)
     mm, gg = np.meshgrid(masses, cpl, indexing="ij")
-    flat_m, flat_g = mm.ravel(), gg.ravel()
-    n = flat_m.size
-    n_chunks = (n + chunk_size - 1) // chunk_size
     names = [*_nuisance_names(analysis), "__signal__"]
-    chi2 = np.full(n, np.nan)
-    nus = {k: np.full(n, np.nan) for k in names}
-    done = np.zeros(n_chunks, dtype=bool)
-    key = _config_hash(analysis, masses, cpl) + f"-chunk{int(chunk_size)}"
-    if checkpoint is not None and Path(checkpoint).is_file():
-        with np.load(checkpoint, allow_pickle=False) as ck:
-            if str(ck["config"]) == key:
-                chi2, done = ck["chi2"].copy(), ck["done"].copy()
-                for k in names:
-                    nus[k] = ck[f"nu::{k}"].copy()
-    n_run = 0
-    for c in range(n_chunks):
-        if done[c]:
-            if progress:
-                progress(c + 1, n_chunks)
-            continue
-        sl = slice(c * chunk_size, min((c + 1) * chunk_size, n))
-        ch, nu = _evaluate_points(analysis, flat_m[sl], flat_g[sl])
-        chi2[sl] = ch
-        for k in names:
-            nus[k][sl] = nu[k]
-        done[c] = True
-        n_run += 1
-        if checkpoint is not None:
-            _save_checkpoint(Path(checkpoint), key, chi2, done, nus)
-        if progress:
-            progress(c + 1, n_chunks)
-        if stop_after_chunks is not None and n_run >= stop_after_chunks and not done.all():
-            raise KeyboardInterrupt(f"scan stopped after {n_run} chunk(s)")
+
+    def evaluate(p: dict[str, NDArray]) -> tuple[NDArray, dict[str, NDArray]]:
+        return _evaluate_points(analysis, p[mass_name], p[coupling_name])
+
+    chi2, nus = evaluate_in_chunks(evaluate, {mass_name: mm.ravel(), coupling_name: gg.ravel()}, names,
+                                   _config_hash(analysis, masses, cpl), chunk_size, checkpoint, progress,
+                                   stop_after_chunks)
     shape = mm.shape
     signal = nus.pop("__signal__").reshape(shape)
     chi2_sm_, signal_sm = _sm_point(analysis)
