@@ -381,3 +381,50 @@ def test_plot_limits_png(data_root, tmp_path):
     assert_clean_exit(result, 0)
     assert png.is_file() and png.stat().st_size > 1000
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# ----------------------------------------------------------------------------- which minima column_crossings refines (issue #10)
+
+
+class _ToyAnalysis:
+    """Just enough of an Analysis for column_crossings: chi2(g) the same at every mass, evaluations counted."""
+
+    model = type("M", (), {"mediator_params": ("m_med_mev", "g")})()
+
+    def __init__(self, fn):
+        self.fn, self.n_points = fn, 0
+
+    def check_params(self, names):
+        pass
+
+    def evaluate(self, values):
+        self.n_points += np.size(values["g"])
+        return self.fn(np.log(np.asarray(values["g"], dtype=float))), {}
+
+
+def _toy_chi2(x):
+    """A bowl (minimum 0 at ln g = -10), a dip to 1 between grid points at ln g = -3.1 where the bowl
+    is ~ 96 (a hidden allowed strip), and a plateau above ln g = 0 with tiny ripples (many minima)."""
+    bowl = 2.0 * (x + 10.0) ** 2
+    dip = bowl - (2.0 * (-3.1 + 10.0) ** 2 - 1.0) * np.exp(-(((x + 3.1) / 0.3) ** 2))
+    plateau = 500.0 + 1e-6 * np.cos(np.pi * (x + 12.0) / 0.3)  # alternates on the grid of the test
+    return np.where(x > 0.0, plateau, dip)
+
+
+def test_column_crossings_refines_only_minima_that_matter():
+    g = np.exp(np.linspace(-12.0, 6.0, 61))  # spacing 0.3 in ln g; -3.1 lies between samples
+    fn = _toy_chi2
+    chi2 = np.tile(fn(np.log(g)), (3, 1))
+    res = scan_mod.ScanResult(np.array([1.0, 10.0, 100.0]), g, chi2, chi2_sm=1e9)
+    an = _ToyAnalysis(fn)
+    cross = column_crossings(an, res, 4.0)
+    assert cross["chi2_min"] <= 1e-3
+    for col in cross["columns"]:
+        lo_hi = np.log(np.array(col["allowed"]))
+        assert lo_hi.shape == (2, 2), f"bowl and hidden strip expected, got {col['allowed']}"
+        assert abs(lo_hi[0].mean() + 10.0) < 0.05 and abs(lo_hi[1].mean() + 3.1) < 0.05
+    n_plateau_minima = int(np.sum((chi2[0, 1:-1] <= chi2[0, :-2]) & (chi2[0, 1:-1] <= chi2[0, 2:]))) - 2
+    assert n_plateau_minima >= 5
+    # refined: the bowl minimum and the dip (27 evaluations each per column) plus the bisections;
+    # the plateau minima (above the level, but unable to reach it) are skipped
+    assert an.n_points < 3 * (2 * 27 + 4 * 25), f"{an.n_points} points evaluated: plateau minima were refined"

@@ -319,41 +319,90 @@ def _golden_extremum(fn: Chi2Fn, m, g_lo, g_hi, maximise=False, iterations: int 
     return np.exp(x), fn(m, np.exp(x))
 
 
-def column_crossings(analysis: Analysis, result: ScanResult, threshold: float) -> dict:
+def _column_minima(x: NDArray[np.float64], f: NDArray[np.float64],
+                   safety: float) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
+    """Interior local minima of a sampled column (f_j <= both neighbours) and a lower bound on f
+    between their two neighbours, from :func:`_curvature_bounds` (curvature ``safety`` x the largest
+    |second divided difference| of the samples at the ends of each interval)."""
+    if f.size < 3:
+        return np.zeros(0, dtype=np.intp), np.zeros(0)
+    mid = f[1:-1]
+    j = np.nonzero((mid <= f[:-2]) & (mid <= f[2:]))[0] + 1
+    _, lower = _curvature_bounds(x, f, safety)
+    return j, np.minimum(lower[j - 1], lower[j])
+
+
+def column_crossings(analysis: Analysis, result: ScanResult, threshold: float,
+                     curvature_safety: float = 2.0) -> dict:
     """Refined threshold crossings per mass column, including strips missed by the grid.
 
     Returns ``{"chi2_min": ..., "columns": [{"mass_mev", "allowed": [[g_lo, g_hi], ...]}]}``
     where each interval is an allowed range of g at that mass (ends refined by bisection;
     an interval touching the grid end stops there).
+
+    Refined minima (golden-section search between the two grid neighbours, in ln g): the
+    brackets where the predicted signal rises through the SM rate (the cancellation
+    strip of the universal model, seed 002 eq. 44), always; and a local minimum of a
+    column (f_j <= both neighbours) only where it can change the result, judged with a
+    lower bound L_j on chi2 between its neighbours (:func:`_curvature_bounds`, curvature
+    ``curvature_safety`` x the largest |second divided difference| at the ends, the
+    assumption of :func:`find_coupling_limits`):
+
+    1. L_j <= the lowest grid value (or the SM point): it may be the global minimum and
+       lower chi2_min; these and the SM-rate brackets are refined first, which fixes
+       chi2_min and the level = chi2_min + ``threshold``;
+    2. f_j > level and L_j <= level: it may dip below the level (an allowed strip hidden
+       between grid points).
+
+    A minimum with f_j <= level lies inside an allowed run and cannot change the allowed
+    intervals (only the bisection bracket of a crossing next to it, same crossing); one
+    with L_j > level cannot reach the level under the curvature assumption. Skipping
+    these keeps the refinement cost from growing with the noise-level minima of flat
+    parts of the grid (plateaus above and below the level).
     """
     masses, cpl, chi2 = result.masses_mev, result.couplings, result.chi2
     nm, ng = chi2.shape
-    # 1) candidates for minima the grid may under-resolve: local minima of each column, and
-    #    brackets where the predicted signal crosses the SM one (a sign flip of the weak
-    #    charge restores the SM rate in a strip narrower than the grid, seed 002 eq. 44)
-    cand_m, cand_lo, cand_hi, cand_col = [], [], [], []
+    x = np.log(cpl)
+    fn = analysis_chi2(analysis)
+    minima = [_column_minima(x, chi2[i], curvature_safety) for i in range(nm)]
+    refined_min: dict[int, list[tuple[float, float]]] = {}
+
+    def refine(cand: list[tuple[int, int, int]]) -> None:
+        """Golden-section minima of (column, lower index, upper index) brackets, added to refined_min."""
+        if not cand:
+            return
+        ci, lo, hi = (np.array(v) for v in zip(*cand, strict=True))
+        g_min, f_min = _golden_extremum(fn, masses[ci], cpl[lo], cpl[hi])
+        for k, i in enumerate(ci.tolist()):
+            refined_min.setdefault(i, []).append((float(g_min[k]), float(f_min[k])))
+
+    # 1) candidates for the global minimum: brackets where the predicted signal rises through
+    #    the SM one (a sign flip of the weak charge restores the SM rate in a strip narrower
+    #    than the grid, seed 002 eq. 44), and column minima whose lower bound reaches the lowest value
+    grid_min = result.chi2_min
+    first: list[tuple[int, int, int]] = []
+    done: set[tuple[int, int]] = set()
     for i in range(nm):
-        col = chi2[i]
-        for j in range(1, ng - 1):
-            if col[j] <= col[j - 1] and col[j] <= col[j + 1]:
-                cand_m.append(masses[i])
-                cand_lo.append(cpl[j - 1])
-                cand_hi.append(cpl[j + 1])
-                cand_col.append(i)
+        j, low = minima[i]
+        for jj in j[low <= grid_min].tolist():
+            first.append((i, jj - 1, jj + 1))
+            done.add((i, jj))
         if result.signal_total is not None:
             d = result.signal_total[i] - result.signal_sm
-            for j in range(ng - 1):
-                if d[j] * d[j + 1] < 0 and d[j + 1] > d[j]:  # rising through the SM rate
-                    cand_m.append(masses[i])
-                    cand_lo.append(cpl[j])
-                    cand_hi.append(cpl[j + 1])
-                    cand_col.append(i)
-    refined_min = {}
-    if cand_m:
-        g_min, f_min = _golden_extremum(analysis_chi2(analysis), np.array(cand_m), np.array(cand_lo), np.array(cand_hi))
-        for k, i in enumerate(cand_col):
-            refined_min.setdefault(i, []).append((float(g_min[k]), float(f_min[k])))
-    chi2_min = min(result.chi2_min, min((f for v in refined_min.values() for _, f in v), default=np.inf))
+            for jj in np.nonzero((d[:-1] * d[1:] < 0) & (d[1:] > d[:-1]))[0].tolist():  # rising through the SM rate
+                first.append((i, jj, jj + 1))
+    refine(first)
+    chi2_min = min(grid_min, min((f for v in refined_min.values() for _, f in v), default=np.inf))
+    level = chi2_min + threshold
+    # 1b) minima above the level that may dip below it
+    second = []
+    for i in range(nm):
+        j, low = minima[i]
+        sel = (chi2[i, j] > level) & (low <= level)
+        second += [(i, jj - 1, jj + 1) for jj in j[sel].tolist() if (i, jj) not in done]
+    refine(second)
+    # a dip found in 1b) below chi2_min would break the curvature assumption; take it all the same
+    chi2_min = min(chi2_min, min((f for v in refined_min.values() for _, f in v), default=np.inf))
     level = chi2_min + threshold
     # 2) sample points per column: grid plus refined minima, sorted in g
     jobs_m, jobs_lo, jobs_hi, jobs_below, jobs_key = [], [], [], [], []
