@@ -25,14 +25,13 @@ Recipes (seed equations in each builder's docstring):
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
 
 from .errors import UnknownNameError
-from .experiments import build_experiment
 from .experiments import csi2021 as csi2021_mod
 from .experiments.common import ExperimentSetup
 from .prediction import BinnedCEvNS
@@ -947,12 +946,55 @@ def csi2021_total_count_banerjee2021(recipe: Recipe, setup: ExperimentSetup) -> 
 
 # ----------------------------------------------------------------------------- registry
 
-LIKELIHOOD_RECIPES = {
-    "atzori2022": {"csi-2021", "lar-2020"},
-    "deromeri2023": {"csi-2021", "lar-2020"},
-    "banerjee2021": {"csi-2017", "csi-2021", "lar-2020"},
-    "cadeddu2021": {"csi-2017", "lar-2020"},
-}
+#: likelihood structures by (likelihood name, experiment): ``hook(recipe, setup, root)``
+LIKELIHOOD_HOOKS: dict[tuple[str, str], Callable] = {}
+
+
+def register_likelihood(likelihood: str, experiment: str, replace: bool = False):
+    """Decorator for a likelihood structure ``hook(recipe, setup, root) -> ExperimentLikelihood``:
+    what recipe ``likelihood`` (a preset name) means for ``experiment``. Experiment modules
+    register their own structures with it (docs/architecture.md)."""
+
+    def wrap(hook: Callable) -> Callable:
+        key = (likelihood, experiment)
+        if key in LIKELIHOOD_HOOKS and not replace:
+            raise ValueError(f"a likelihood {likelihood!r} for {experiment!r} is already registered")
+        LIKELIHOOD_HOOKS[key] = hook
+        return hook
+
+    return wrap
+
+
+class _LikelihoodRecipes(Mapping):
+    """Likelihood name -> set of experiments it defines (a live view of the registered hooks)."""
+
+    def __getitem__(self, name: str) -> set[str]:
+        exps = {e for (lik, e) in LIKELIHOOD_HOOKS if lik == name}
+        if not exps:
+            raise KeyError(name)
+        return exps
+
+    def __iter__(self):
+        return iter(dict.fromkeys(lik for lik, _ in LIKELIHOOD_HOOKS))
+
+    def __len__(self) -> int:
+        return len({lik for lik, _ in LIKELIHOOD_HOOKS})
+
+
+LIKELIHOOD_RECIPES = _LikelihoodRecipes()
+
+_LAR_SIGMAS = {"cevns": 0.13, "ss": 0.0079, "brn_prompt": 0.32, "brn_delayed": 1.0}
+register_likelihood("atzori2022", "csi-2021")(lambda recipe, setup, root: csi2021_atzori2022(recipe, setup))
+register_likelihood("atzori2022", "lar-2020")(
+    lambda recipe, setup, root: lar_gaussian(recipe, setup, _LAR_SIGMAS, "seed 002 eqs. (7)-(9)"))
+register_likelihood("deromeri2023", "csi-2021")(csi2021_deromeri2023)
+register_likelihood("deromeri2023", "lar-2020")(
+    lambda recipe, setup, root: lar_gaussian(recipe, setup, _LAR_SIGMAS, "seed 004 eq. (39)"))
+register_likelihood("banerjee2021", "csi-2017")(lambda recipe, setup, root: csi2017_banerjee2021(recipe, setup))
+register_likelihood("banerjee2021", "csi-2021")(lambda recipe, setup, root: csi2021_total_count_banerjee2021(recipe, setup))
+register_likelihood("banerjee2021", "lar-2020")(lambda recipe, setup, root: lar_poisson_3d(recipe, setup))
+register_likelihood("cadeddu2021", "csi-2017")(csi2017_cadeddu2021)
+register_likelihood("cadeddu2021", "lar-2020")(lar_energy_cadeddu2021)
 
 
 def build_likelihood(experiment: str, recipe: Recipe, root=None, setup: ExperimentSetup | None = None) -> ExperimentLikelihood:
@@ -984,27 +1026,12 @@ def apply_nuisance_priors(lk: ExperimentLikelihood, priors: dict[str, float | No
 
 def _build_structure(experiment: str, recipe: Recipe, root=None, setup: ExperimentSetup | None = None) -> ExperimentLikelihood:
     kind = recipe.likelihood_name
-    supported = LIKELIHOOD_RECIPES.get(kind, set())
-    if experiment not in supported:
+    hook = LIKELIHOOD_HOOKS.get((kind, experiment))
+    if hook is None:
         avail = "; ".join(f"{r}: {', '.join(sorted(e))}" for r, e in LIKELIHOOD_RECIPES.items())
         raise UnknownNameError(f"recipe {recipe.name!r} defines no likelihood for {experiment!r}; available: {avail}")
-    setup = setup or build_experiment(experiment, recipe, root)
-    if kind == "cadeddu2021":
-        if experiment == "csi-2017":
-            return csi2017_cadeddu2021(recipe, setup, root)
-        return lar_energy_cadeddu2021(recipe, setup, root)
-    if kind == "banerjee2021" and experiment == "csi-2017":
-        return csi2017_banerjee2021(recipe, setup)
-    if kind == "banerjee2021" and experiment == "csi-2021":
-        return csi2021_total_count_banerjee2021(recipe, setup)
-    if experiment == "csi-2021":
-        if kind == "deromeri2023":
-            return csi2021_deromeri2023(recipe, setup, root)
-        return csi2021_atzori2022(recipe, setup)
-    if kind == "banerjee2021":
-        return lar_poisson_3d(recipe, setup)
-    if kind == "deromeri2023":
-        return lar_gaussian(recipe, setup, {"cevns": 0.13, "ss": 0.0079, "brn_prompt": 0.32, "brn_delayed": 1.0},
-                            "seed 004 eq. (39)")
-    return lar_gaussian(recipe, setup, {"cevns": 0.13, "ss": 0.0079, "brn_prompt": 0.32, "brn_delayed": 1.0},
-                        "seed 002 eqs. (7)-(9)")
+    if setup is None:
+        from .experiments import build_experiment
+
+        setup = build_experiment(experiment, recipe, root)
+    return hook(recipe, setup, root)

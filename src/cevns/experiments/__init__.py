@@ -1,36 +1,71 @@
-"""One module per COHERENT data release; :func:`build_experiment` dispatches by name."""
+"""One module per data release; builders register by name (:mod:`.registry`).
+
+:func:`build_experiment` dispatches by name. Every module of this package is imported here,
+so a new release module registers itself by being placed in the folder.
+"""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from ..errors import UnknownNameError
 from ..recipes import Recipe
-from . import csi2017, csi2021, lar2020
 from .common import Component, ExperimentSetup
-
-BUILDERS = {"csi-2017": csi2017.build, "csi-2021": csi2021.build, "lar-2020": lar2020.build}
-
-#: Published SM predictions each release is validated against (see docs/validation.md).
-REFERENCE_PREDICTIONS = {
-    "csi-2017": (173.0, "COHERENT Science 357 (2017) 1123, quoted in seed 000 sec. II.B"),
-    "csi-2021": (341.0, "COHERENT PRL 129 (2022) 081801"),
-    "lar-2020": (128.0, "LArParametersAnlA.yaml cevnsPredictionNormalization (sum of cevnspdf.txt)"),
-}
+from .registry import EXPERIMENTS, ExperimentEntry, register_experiment
 
 
 def experiment_names() -> list[str]:
-    """Known experiments: ``csi-2017``, ``csi-2021``, ``lar-2020``."""
-    return list(BUILDERS)
+    """Registered experiments (``csi-2017``, ``csi-2021``, ``lar-2020`` and any plug-ins)."""
+    return list(EXPERIMENTS)
 
 
 def build_experiment(name: str, recipe: Recipe, root: Path | None = None) -> ExperimentSetup:
     """Build the named experiment for ``recipe`` (data from ``root`` or the data directory)."""
     try:
-        builder = BUILDERS[name]
+        entry = EXPERIMENTS[name]
     except KeyError:
-        raise UnknownNameError(f"unknown experiment {name!r}; choose one of {', '.join(BUILDERS)}") from None
-    return builder(recipe, root)
+        raise UnknownNameError(f"unknown experiment {name!r}; choose one of {', '.join(EXPERIMENTS)}") from None
+    return entry.builder(recipe, root)
 
 
-__all__ = ["BUILDERS", "Component", "ExperimentSetup", "REFERENCE_PREDICTIONS", "build_experiment", "experiment_names"]
+class _ReferencePredictions(Mapping):
+    """Published SM predictions each experiment is validated against (docs/validation.md)."""
+
+    def __getitem__(self, name: str) -> tuple[float, str]:
+        ref = EXPERIMENTS[name].reference_prediction
+        if ref is None:
+            raise KeyError(name)
+        return ref
+
+    def __iter__(self) -> Iterator[str]:
+        return (n for n in EXPERIMENTS if EXPERIMENTS[n].reference_prediction is not None)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+class _Builders(Mapping):
+    def __getitem__(self, name: str):
+        return EXPERIMENTS[name].builder
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(EXPERIMENTS)
+
+    def __len__(self) -> int:
+        return len(EXPERIMENTS)
+
+
+REFERENCE_PREDICTIONS = _ReferencePredictions()
+BUILDERS = _Builders()
+
+for _mod in pkgutil.iter_modules(__path__):
+    if _mod.name not in ("common", "registry"):
+        importlib.import_module(f"{__name__}.{_mod.name}")
+
+from . import csi2017, csi2021, lar2020  # noqa: E402  (registered above; named for `from cevns.experiments import csi2021`)
+
+__all__ = ["BUILDERS", "Component", "EXPERIMENTS", "ExperimentEntry", "ExperimentSetup", "REFERENCE_PREDICTIONS",
+           "build_experiment", "csi2017", "csi2021", "experiment_names", "lar2020", "register_experiment"]

@@ -36,6 +36,7 @@ from ..recipes import Recipe
 from ..sources import SOURCES
 from ..timing import binned_fractions
 from .common import Component, ExperimentSetup, build_isotope_kernel, targets_per_isotope
+from .registry import register_experiment
 
 RELEASE = "csi-2017"
 DETECTOR_MASS_KG = 14.6
@@ -74,6 +75,7 @@ def _grid_table(name: str, root: Path | None) -> NDArray[np.float64]:
     return out
 
 
+@register_experiment("csi-2017", reference_prediction=(173.0, "COHERENT Science 357 (2017) 1123, quoted in seed 000 sec. II.B"))
 def build(recipe: Recipe, root: Path | None = None, nodes_per_bin: int = 8, light_yield_scale: float = 1.0) -> ExperimentSetup:
     """Build the CsI 2017 setup (25 PE x 24 time bins) for ``recipe``.
 

@@ -54,6 +54,7 @@ from ..recipes import Recipe
 from ..sources import SOURCES
 from ..timing import binned_fractions, efficiency_weighted_fractions, time_efficiency, time_efficiency_integrals_us
 from .common import Atom, Component, ExperimentSetup, build_es_kernel, build_isotope_kernel, targets_per_isotope
+from .registry import register_experiment
 
 RELEASE = "csi-2021"
 DETECTOR_MASS_KG = 14.6
@@ -283,6 +284,7 @@ class CsI2021Builder:
         return ExperimentSetup(RELEASE, cevns, dict(backgrounds), observed, "PE", notes, dict(self.release.files))
 
 
+@register_experiment("csi-2021", reference_prediction=(341.0, "COHERENT PRL 129 (2022) 081801"))
 def build(
     recipe: Recipe,
     root: Path | None = None,

@@ -39,6 +39,7 @@ from ..recipes import Recipe
 from ..sources import SOURCES
 from ..timing import binned_fractions
 from .common import Component, ExperimentSetup, build_isotope_kernel, targets_per_isotope
+from .registry import register_experiment
 
 RELEASE = "lar-2020"
 FIDUCIAL_MASS_KG = 24.4
@@ -110,6 +111,8 @@ def time_fractions(pulse, normalisation: str = "window", edges_us=TIME_EDGES_US)
     return out
 
 
+@register_experiment("lar-2020", reference_prediction=(
+    128.0, "LArParametersAnlA.yaml cevnsPredictionNormalization (sum of cevnspdf.txt)"))
 def build(recipe: Recipe, root: Path | None = None, n_nodes: int = 200) -> ExperimentSetup:
     """Build the LAr 2020 setup for ``recipe`` (2D energy x time, F90 summed)."""
     eff_table = data_mod.load_table(RELEASE, "CENNS10AnlAEfficiency.txt", 3, root)
