@@ -104,7 +104,9 @@ def test_entry_point_plugins_are_loaded_on_demand(monkeypatch):
         calls.append(group)
         return [FakeEntryPoint()]
 
-    monkeypatch.setattr(registry_mod, "entry_points", fake_entry_points)
+    from cevns import plugins
+
+    monkeypatch.setattr(plugins.metadata, "entry_points", fake_entry_points)
     reg = registry_mod.ModelRegistry()
     assert isinstance(reg.create("plugin-toy"), ToyUniversalZprime)
     assert calls == [registry_mod.ENTRY_POINT_GROUP]

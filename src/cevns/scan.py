@@ -33,6 +33,7 @@ from numpy.typing import NDArray
 
 from .errors import ParameterError
 from .inference import Analysis
+from .stats import true_runs
 
 #: masses of the limit summaries: far below and far above the momentum transfer (|q| ~ 20-100 MeV)
 LOW_MASS_MEV = 1e-2
@@ -514,19 +515,10 @@ def _relevant_end(x: NDArray[np.float64], f: NDArray[np.float64], level: float, 
     (ln units) may be a bridged strip, so the walk goes on; the first other run ends it at
     its first sample + ``thin``. +inf if every run may be bridged.
     """
-    excl = f > level
     n = x.size
-    k = 0
-    while k < n:
-        if not excl[k]:
-            k += 1
-            continue
-        j = k
-        while j + 1 < n and excl[j + 1]:
-            j += 1
+    for k, j in true_runs(f > level):
         if k == 0 or j == n - 1 or x[j] - x[k] >= thin:
             return float(x[k] + thin)
-        k = j + 1
     return float("inf")
 
 

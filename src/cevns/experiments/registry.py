@@ -11,9 +11,10 @@ outside cevns names its modules in the entry-point group ``cevns.experiments``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from importlib.metadata import entry_points
+
+from ..plugins import PluginRegistry
 
 ENTRY_POINT_GROUP = "cevns.experiments"
 
@@ -28,40 +29,15 @@ class ExperimentEntry:
     reference_prediction: tuple[float, str] | None = None
 
 
-class ExperimentRegistry(Mapping):
-    """Name -> :class:`ExperimentEntry` (read like a dict); entry points load on first miss."""
+class ExperimentRegistry(PluginRegistry):
+    """Name -> :class:`ExperimentEntry` (read like a dict); an entry point names a module whose
+    import registers its experiments."""
 
     def __init__(self) -> None:
-        self._entries: dict[str, ExperimentEntry] = {}
-        self._entry_points_loaded = False
+        super().__init__(ENTRY_POINT_GROUP, "experiment")
 
-    def add(self, entry: ExperimentEntry, replace: bool = False) -> None:
-        if entry.name in self._entries and not replace:
-            raise ValueError(f"experiment {entry.name!r} is already registered; pass replace=True to override it")
-        self._entries[entry.name] = entry
-
-    def remove(self, name: str) -> None:
-        self._entries.pop(name, None)
-
-    def _load_entry_points(self) -> None:
-        if self._entry_points_loaded:
-            return
-        self._entry_points_loaded = True
-        for ep in entry_points(group=ENTRY_POINT_GROUP):
-            ep.load()  # importing the module registers its experiments
-
-    def __getitem__(self, name: str) -> ExperimentEntry:
-        if name not in self._entries:
-            self._load_entry_points()
-        return self._entries[name]
-
-    def __iter__(self) -> Iterator[str]:
-        self._load_entry_points()
-        return iter(self._entries)
-
-    def __len__(self) -> int:
-        self._load_entry_points()
-        return len(self._entries)
+    def load_entry_point(self, entry_point) -> None:
+        entry_point.load()  # importing the module registers its experiments
 
 
 #: every registered experiment
@@ -72,7 +48,7 @@ def register_experiment(name: str, reference_prediction: tuple[float, str] | Non
     """Decorator for a builder ``build(recipe, root=None) -> ExperimentSetup``: registers it as ``name``."""
 
     def wrap(builder: Callable) -> Callable:
-        EXPERIMENTS.add(ExperimentEntry(name, builder, reference_prediction), replace=replace)
+        EXPERIMENTS.add(name, ExperimentEntry(name, builder, reference_prediction), replace=replace)
         return builder
 
     return wrap

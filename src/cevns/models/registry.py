@@ -24,51 +24,19 @@ zero-argument factory); they are loaded the first time a name is not found.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
-from importlib.metadata import entry_points
+from collections.abc import Callable
 
 from ..errors import UnknownNameError
+from ..plugins import PluginRegistry
 
 ENTRY_POINT_GROUP = "cevns.models"
 
 
-class ModelRegistry(Mapping):
+class ModelRegistry(PluginRegistry):
     """Name -> zero-argument constructor of a :class:`Model` (read like a dict)."""
 
     def __init__(self) -> None:
-        self._factories: dict[str, Callable] = {}
-        self._entry_points_loaded = False
-
-    def add(self, name: str, factory: Callable, replace: bool = False) -> None:
-        if not name or not isinstance(name, str):
-            raise ValueError("a model needs a non-empty name")
-        if name in self._factories and not replace:
-            raise ValueError(f"model {name!r} is already registered; pass replace=True to override it")
-        self._factories[name] = factory
-
-    def remove(self, name: str) -> None:
-        self._factories.pop(name, None)
-
-    def _load_entry_points(self) -> None:
-        if self._entry_points_loaded:
-            return
-        self._entry_points_loaded = True
-        for ep in entry_points(group=ENTRY_POINT_GROUP):
-            if ep.name not in self._factories:
-                self._factories[ep.name] = ep.load()
-
-    def __getitem__(self, name: str) -> Callable:
-        if name not in self._factories:
-            self._load_entry_points()
-        return self._factories[name]
-
-    def __iter__(self) -> Iterator[str]:
-        self._load_entry_points()
-        return iter(self._factories)
-
-    def __len__(self) -> int:
-        self._load_entry_points()
-        return len(self._factories)
+        super().__init__(ENTRY_POINT_GROUP, "model")
 
     def create(self, name: str):
         """A new instance of model ``name``; unknown names list the valid ones."""
