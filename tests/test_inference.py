@@ -259,7 +259,7 @@ def fit_free_norm(data_root):
 
 def test_api_fit_json_shape(fit_free_norm):
     res = fit_free_norm
-    json.dumps(res)  # JSON-ready
+    json.dumps(res.to_dict())  # JSON-ready
     for key in ("chi2_min", "ndof", "best_fit", "nuisances", "cevns_fitted", "errors_hesse", "valid", "provenance"):
         assert key in res, f"{key} missing from api.fit result: {sorted(res)}"
     assert res["experiments"] == ["csi-2021"]
@@ -295,7 +295,7 @@ def test_api_fit_two_experiments(data_root):
     assert set(res["cevns_fitted"]) == {"csi-2021", "lar-2020"}
     assert set(res["nuisances"]) == {"csi-2021", "lar-2020"}
     assert res["ndof"] == 99 + 120 - 1
-    json.dumps(res)
+    json.dumps(res.to_dict())
 
 
 def test_api_models():

@@ -544,7 +544,7 @@ def test_universal_strip_in_the_fit(data_root):
     """api.limits finds a second allowed interval (the strip) at ~1.8e-3 M/GeV (seed 002 eq. 44) at every mass."""
     masses = np.geomspace(500, 5000, 6)
     res = api.limits("universal", ["csi-2021"], "atzori2022", "2sigma", 1, masses=masses, couplings=np.geomspace(1e-5, 1e-1, 60))
-    json.dumps(res)
+    json.dumps(res.to_dict())
     cols = res["allowed_intervals"]
     assert [c["mass_mev"] for c in cols] == pytest.approx(masses.tolist())
     for col in cols:

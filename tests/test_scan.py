@@ -315,7 +315,7 @@ def universal_limits(data_root):
 
 def test_api_limits_json(universal_limits):
     res = universal_limits
-    json.dumps(res)
+    json.dumps(res.to_dict())
     assert LIMITS_KEYS <= set(res), f"missing keys {LIMITS_KEYS - set(res)}"
     assert res["model"] == "universal" and res["experiments"] == ["csi-2021"] and res["recipe"] == "atzori2022"
     assert res["cl"] == "2sigma" and res["dof"] == 1

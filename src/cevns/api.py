@@ -1,4 +1,8 @@
-"""Python API: every CLI command is one of these functions returning plain data.
+"""Python API: every CLI command is one of these functions.
+
+``data_check``, ``recipes`` and ``models`` return plain dicts; ``predict``, ``fit``,
+``profile``, ``scan2d``, ``limits`` and ``scan`` return the typed records of
+:mod:`cevns.results` (read-only mappings; ``.to_dict()`` is the JSON-ready dict).
 
 Example
 -------
@@ -24,6 +28,7 @@ from .errors import ParameterError, UnknownNameError
 from .experiments import REFERENCE_PREDICTIONS, build_experiment, experiment_names
 from .experiments.common import ExperimentSetup
 from .recipes import RECIPES, Recipe, get_recipe
+from .results import ContourSet, FitResult, LimitResult, Prediction, ProfileResult, Scan2DResult, ScanFileResult
 
 
 def provenance(recipe_name: str, setup: ExperimentSetup | None = None) -> dict:
@@ -59,13 +64,13 @@ def with_es(recipe, electron_scattering: bool | None) -> Recipe:
     return rec if electron_scattering is None else rec.with_options(electron_scattering=bool(electron_scattering))
 
 
-def predict(experiment: str, recipe: str | None = None, electron_scattering: bool | None = None) -> dict:
+def predict(experiment: str, recipe: str | None = None, electron_scattering: bool | None = None) -> Prediction:
     """Standard-Model prediction for one experiment.
 
-    Returns a JSON-ready dict with ``experiment``, ``recipe``, ``cevns_total`` (expected
-    CEvNS events in the analysis window after all efficiencies), ``cevns_by_flavor``,
-    ``backgrounds`` (totals), ``observed_total``, ``bins`` (edges and per-bin arrays)
-    and ``provenance``.
+    Returns a :class:`cevns.results.Prediction`; its ``to_dict()`` (JSON-ready) has
+    ``experiment``, ``recipe``, ``cevns_total`` (expected CEvNS events in the analysis
+    window after all efficiencies), ``cevns_by_flavor``, ``backgrounds`` (totals),
+    ``observed_total``, ``bins`` (edges and per-bin arrays) and ``provenance``.
     """
     rec = with_es(recipe, electron_scattering)
     setup = load_setup(experiment, rec)
@@ -77,36 +82,35 @@ def predict(experiment: str, recipe: str | None = None, electron_scattering: boo
         f90 = setup.notes["f90_given_energy"]
         extra["bins_3d"] = {
             "axes": ["energy", "f90", "time"],
-            "f90_edges": setup.notes["f90_edges"].tolist(),
-            "cevns": (total[:, None, :] * f90[:, :, None]).tolist(),
-            "observed": setup.notes["observed_3d"].tolist(),
-            "backgrounds": {k: v.tolist() for k, v in setup.notes["backgrounds_3d"].items()},
+            "f90_edges": setup.notes["f90_edges"],
+            "cevns": total[:, None, :] * f90[:, :, None],
+            "observed": setup.notes["observed_3d"],
+            "backgrounds": dict(setup.notes["backgrounds_3d"]),
         }
     if setup.cevns.es_atoms:
         from .models import get_model
 
         es = setup.cevns.counts_by_process(get_model("sm").terms(setup.cevns, rec, {}))["es"][0]
-        extra = {"es_total": float(es.sum()), "bins_es": es.tolist()}
+        extra = {"es_total": float(es.sum()), "es_bins": es}  # replaces bins_3d (as before)
     ref_value, ref_source = REFERENCE_PREDICTIONS[experiment]
-    return {
-        "experiment": experiment,
-        "recipe": rec.name,
-        "cevns_total": float(total.sum()),
-        "cevns_by_flavor": {f: float(by_flavour[f].sum()) for f in FLAVOURS},
-        "backgrounds": {k: float(c.counts.sum()) for k, c in setup.backgrounds.items()},
-        "observed_total": float(setup.observed.sum()),
-        "reference": {"cevns_total": ref_value, "source": ref_source},
-        "bins": {
-            "energy_unit": setup.energy_label,
-            "energy_edges": setup.cevns.energy_edges.tolist(),
-            "time_edges_us": setup.cevns.time_edges_us.tolist(),
-            "cevns": total.tolist(),
-            "observed": setup.observed.tolist(),
-            "backgrounds": {k: c.counts.tolist() for k, c in setup.backgrounds.items()},
-        },
-        "provenance": provenance(rec.name, setup),
+    return Prediction(
+        experiment=experiment,
+        recipe=rec.name,
+        cevns_total=float(total.sum()),
+        cevns_by_flavor={f: float(by_flavour[f].sum()) for f in FLAVOURS},
+        backgrounds={k: float(c.counts.sum()) for k, c in setup.backgrounds.items()},
+        observed_total=float(setup.observed.sum()),
+        reference_cevns_total=ref_value,
+        reference_source=ref_source,
+        energy_unit=setup.energy_label,
+        energy_edges=setup.cevns.energy_edges,
+        time_edges_us=setup.cevns.time_edges_us,
+        cevns_bins=total,
+        observed_bins=setup.observed,
+        background_bins={k: c.counts for k, c in setup.backgrounds.items()},
+        provenance=provenance(rec.name, setup),
         **extra,
-    }
+    )
 
 
 def data_check() -> dict:
@@ -167,59 +171,58 @@ def _fitted_summary(an, details) -> tuple[dict, dict]:
 
 
 def fit(experiments, recipe: str | None = None, model: str | None = None, free=None, fixed: dict | None = None,
-        electron_scattering: bool | None = None) -> dict:
-    """Best fit with nuisances profiled; ``free`` model parameters minimised (iminuit)."""
+        electron_scattering: bool | None = None) -> FitResult:
+    """Best fit with nuisances profiled; ``free`` model parameters minimised (iminuit) (:class:`cevns.results.FitResult`)."""
     an = _analysis(experiments, recipe, model, fixed, electron_scattering)
     free = list(free or [])
     res = an.fit(free)
     nuisances, fitted = _fitted_summary(an, res["details"])
     n_bins = sum(int(lk.observed.size) for lk in an.likelihoods)
-    return {
-        "experiments": an.experiments,
-        "recipe": an.recipe.name,
-        "model": an.model.name,
-        "free": free,
-        "fixed": _parse_values(fixed),
-        "chi2_min": res["chi2_min"],
-        "ndof": n_bins - len(free),
-        "best_fit": res["best_fit"],
-        "errors_hesse": res["errors_hesse"],
-        "valid": res["valid"],
-        "nuisances": nuisances,
-        "cevns_fitted": {e: parts["cevns"] for e, parts in fitted.items()},
-        "components_fitted": fitted,
-        "provenance": provenance(an.recipe.name),
-    }
+    return FitResult(
+        experiments=an.experiments,
+        recipe=an.recipe.name,
+        model=an.model.name,
+        free=free,
+        fixed=_parse_values(fixed),
+        chi2_min=res["chi2_min"],
+        ndof=n_bins - len(free),
+        best_fit=res["best_fit"],
+        errors_hesse=res["errors_hesse"],
+        valid=res["valid"],
+        nuisances=nuisances,
+        components_fitted=fitted,
+        provenance=provenance(an.recipe.name),
+    )
 
 
 def profile(experiments, param: str, values, recipe: str | None = None, model: str | None = None,
             cls=("1sigma",), free=None, fixed: dict | None = None, dof: int = 1,
-            electron_scattering: bool | None = None) -> dict:
-    """Delta-chi2 profile of one parameter over ``values``, with intervals for each CL."""
+            electron_scattering: bool | None = None) -> ProfileResult:
+    """Delta-chi2 profile of one parameter over ``values``, with intervals for each CL (:class:`cevns.results.ProfileResult`)."""
     from .inference import intervals
 
     an = _analysis(experiments, recipe, model, fixed, electron_scattering)
     prof = an.profile(param, np.asarray(values, dtype=float), list(free or []))
-    return {
-        "experiments": an.experiments,
-        "recipe": an.recipe.name,
-        "model": an.model.name,
-        "param": param,
-        "values": prof["values"].tolist(),
-        "delta_chi2": prof["delta_chi2"].tolist(),
-        "chi2_min": prof["chi2_min"],
-        "best": prof["best"],
-        "dof": dof,
-        "intervals": intervals(prof, list(cls), dof),
-        "provenance": provenance(an.recipe.name),
-    }
+    return ProfileResult(
+        experiments=an.experiments,
+        recipe=an.recipe.name,
+        model=an.model.name,
+        param=param,
+        param_values=prof["values"],
+        delta_chi2=prof["delta_chi2"],
+        chi2_min=prof["chi2_min"],
+        best=prof["best"],
+        dof=dof,
+        intervals=intervals(prof, list(cls), dof),
+        provenance=provenance(an.recipe.name),
+    )
 
 
 def scan2d(experiments, x_param: str, x_values, y_param: str, y_values, recipe: str | None = None,
            model: str | None = None, cls=("90%",), fixed: dict | None = None, dof: int = 2,
            electron_scattering: bool | None = None, chunk_size: int = 2000, checkpoint: str | None = None,
-           progress=None) -> dict:
-    """Delta-chi2 on a 2D grid and contour polylines at each CL.
+           progress=None) -> Scan2DResult:
+    """Delta-chi2 on a 2D grid and contour polylines at each CL (:class:`cevns.results.Scan2DResult`).
 
     The grid is evaluated ``chunk_size`` points at a time (memory bounded by the chunk,
     :func:`cevns.scan.evaluate_in_chunks`); with ``checkpoint`` (a file path) finished
@@ -249,21 +252,23 @@ def scan2d(experiments, x_param: str, x_values, y_param: str, y_values, recipe: 
     contours = {}
     for cl in cls:
         thr = delta_chi2_threshold(cl, dof)
-        contours[str(cl)] = {"delta_chi2": thr, "lines": [line.tolist() for line in gen.lines(thr)]}
+        contours[str(cl)] = ContourSet(delta_chi2=thr, lines=tuple(gen.lines(thr)))
     i, j = np.unravel_index(int(np.argmin(chi2)), chi2.shape)
-    return {
-        "experiments": an.experiments,
-        "recipe": an.recipe.name,
-        "model": an.model.name,
-        "x": {"param": x_param, "values": xs.tolist()},
-        "y": {"param": y_param, "values": ys.tolist()},
-        "delta_chi2": dchi2.tolist(),
-        "chi2_min": float(chi2.min()),
-        "best": {x_param: float(xs[j]), y_param: float(ys[i])},
-        "dof": dof,
-        "contours": contours,
-        "provenance": provenance(an.recipe.name),
-    }
+    return Scan2DResult(
+        experiments=an.experiments,
+        recipe=an.recipe.name,
+        model=an.model.name,
+        x_param=x_param,
+        x_values=xs,
+        y_param=y_param,
+        y_values=ys,
+        delta_chi2=dchi2,
+        chi2_min=float(chi2.min()),
+        best={x_param: float(xs[j]), y_param: float(ys[i])},
+        dof=dof,
+        contours=contours,
+        provenance=provenance(an.recipe.name),
+    )
 
 
 # ------------------------------------------------------------------ light mediators (issue #4)
@@ -287,8 +292,8 @@ def _finite_or_none(v: float) -> float | None:
 
 def limits(model: str, experiments, recipe: str | None = "atzori2022", cl="2sigma", dof: int = 1,
            masses=None, couplings=None, fixed: dict | None = None, progress=None,
-           electron_scattering: bool | None = None, thin_strip_decades: float | None = None) -> dict:
-    """Exclusion boundary and low/high-mass coupling limits of a light-mediator model.
+           electron_scattering: bool | None = None, thin_strip_decades: float | None = None) -> LimitResult:
+    """Exclusion boundary and low/high-mass coupling limits of a light-mediator model (:class:`cevns.results.LimitResult`).
 
     A (mass, coupling) grid (default 60 x 80, log-spaced, 0.1 MeV - 10 GeV, 1e-7 - 1) is
     scanned with every nuisance profiled; Delta-chi2 is relative to the global minimum;
@@ -320,38 +325,43 @@ def limits(model: str, experiments, recipe: str | None = "atzori2022", cl="2sigm
     import contourpy
 
     gen = contourpy.contour_generator(np.log10(res.couplings), np.log10(res.masses_mev), res.chi2 - chi2_min)
-    contours = [(10.0 ** line[:, ::-1]).tolist() for line in gen.lines(thr)]  # [[mass_mev, g], ...] per line
+    contours = [10.0 ** line[:, ::-1] for line in gen.lines(thr)]  # [[mass_mev, g], ...] per line
     boundary = []
     for col in cross["columns"]:
         first = col["allowed"][0] if col["allowed"] else None
         if first is not None and first[0] <= couplings[0] * 1.0000001:
             boundary.append([col["mass_mev"], first[1]])
-    return {
-        "model": an.model.name,
-        "experiments": an.experiments,
-        "recipe": an.recipe.name,
-        "cl": str(cl),
-        "dof": dof,
-        "delta_chi2_threshold": thr,
-        "chi2_min": chi2_min,
-        "chi2_sm": res.chi2_sm,
-        "low_mass": {"mass_mev": LOW_MASS_MEV, "g": float(g_first[0]), "upper_boundary_g": _finite_or_none(g_upper[0])},
-        "high_mass": {"mass_mev": HIGH_MASS_MEV, "g_over_m_per_gev": float(g_first[1] / per_gev),
-                      "upper_boundary_g_over_m_per_gev": _finite_or_none(g_upper[1] / per_gev)},
-        "thin_strip_decades": lim.thin_strip_decades,
-        "limits_resolved": bool(lim.resolved.all()),
-        "boundary": boundary,
-        "allowed_intervals": cross["columns"],
-        "contours": contours,
-        "gm2_band": _muon_band(an.model, masses),
-        "provenance": provenance(an.recipe.name),
-    }
+    return LimitResult(
+        model=an.model.name,
+        experiments=an.experiments,
+        recipe=an.recipe.name,
+        cl=str(cl),
+        dof=dof,
+        delta_chi2_threshold=thr,
+        chi2_min=chi2_min,
+        chi2_sm=res.chi2_sm,
+        low_mass_mev=LOW_MASS_MEV,
+        low_mass_g=float(g_first[0]),
+        low_mass_upper_boundary_g=_finite_or_none(g_upper[0]),
+        high_mass_mev=HIGH_MASS_MEV,
+        high_mass_g_over_m_per_gev=float(g_first[1] / per_gev),
+        high_mass_upper_boundary_g_over_m_per_gev=_finite_or_none(g_upper[1] / per_gev),
+        thin_strip_decades=lim.thin_strip_decades,
+        limits_resolved=bool(lim.resolved.all()),
+        boundary=boundary,
+        allowed_intervals=cross["columns"],
+        contours=contours,
+        gm2_band=_muon_band(an.model, masses),
+        provenance=provenance(an.recipe.name),
+    )
 
 
 def scan(model: str, experiments, masses, couplings, out: str, recipe: str | None = "atzori2022",
          fixed: dict | None = None, checkpoint: str | None = None, progress=None, cl="2sigma", dof: int = 1,
-         electron_scattering: bool | None = None) -> dict:
+         electron_scattering: bool | None = None) -> ScanFileResult:
     """Full (mass, coupling) grid to ``out`` (.csv or .parquet) with a JSON provenance sidecar.
+
+    Returns a :class:`cevns.results.ScanFileResult` (paths and the sidecar's metadata).
 
     Columns: mass_mev, g, chi2, delta_chi2, excluded, then every profiled nuisance
     (``<experiment>:<name>``). A checkpoint (default ``out + '.partial.npz'``) lets an
@@ -390,15 +400,18 @@ def scan(model: str, experiments, masses, couplings, out: str, recipe: str | Non
         sink = pa.BufferOutputStream()
         pq.write_table(pa.table(cols), sink)
         atomic_write_bytes(out_path, sink.getvalue().to_pybytes())
-    meta = {
-        "model": an.model.name, "experiments": an.experiments, "recipe": an.recipe.name,
-        "masses_mev": {"min": float(res.masses_mev.min()), "max": float(res.masses_mev.max()), "n": int(res.masses_mev.size)},
-        "couplings": {"min": float(res.couplings.min()), "max": float(res.couplings.max()), "n": int(res.couplings.size)},
-        "chi2_min": res.chi2_min, "chi2_sm": res.chi2_sm, "cl": str(cl), "dof": dof, "delta_chi2_threshold": thr,
-        "columns": list(cols), "fixed": _parse_values(fixed), "provenance": provenance(an.recipe.name),
-    }
     sidecar = out_path.with_name(out_path.name + ".json")
-    atomic_write_bytes(sidecar, json.dumps(meta, indent=2).encode())
+    result = ScanFileResult(
+        out=str(out_path), sidecar=str(sidecar),
+        model=an.model.name, experiments=an.experiments, recipe=an.recipe.name,
+        masses_mev_min=float(res.masses_mev.min()), masses_mev_max=float(res.masses_mev.max()),
+        n_masses=int(res.masses_mev.size),
+        couplings_min=float(res.couplings.min()), couplings_max=float(res.couplings.max()),
+        n_couplings=int(res.couplings.size),
+        chi2_min=res.chi2_min, chi2_sm=res.chi2_sm, cl=str(cl), dof=dof, delta_chi2_threshold=thr,
+        columns=list(cols), fixed=_parse_values(fixed), provenance=provenance(an.recipe.name),
+    )
+    atomic_write_bytes(sidecar, json.dumps(result.sidecar_dict(), indent=2).encode())
     if ck.exists():
         ck.unlink()
-    return {"out": str(out_path), "sidecar": str(sidecar), **meta}
+    return result

@@ -20,9 +20,11 @@ from .experiments import experiment_names
 from .recipes import RECIPES
 
 
-def _emit(obj: dict, as_json: bool, human) -> None:
+def _emit(obj, as_json: bool, human) -> None:
+    """Print ``obj`` (a dict or a :mod:`cevns.results` record) as JSON or through ``human``."""
     if as_json:
-        click.echo(json.dumps(obj, indent=2))
+        plain = obj.to_dict() if hasattr(obj, "to_dict") else obj
+        click.echo(json.dumps(plain, indent=2))
     else:
         human(obj)
 
