@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import cevns.likelihood as likelihood_mod
+import cevns.likelihood.core as likelihood_mod
 from cevns import data as data_mod
 from cevns.likelihood import build_likelihood
 from cevns.models import get_model

@@ -1,0 +1,74 @@
+"""Likelihoods of the published analyses ("recipes"), with nuisances profiled in batch.
+
+Modules: :mod:`.core` (nuisances, branches, profiling), :mod:`.registry` (structures by
+(likelihood, experiment), :func:`build_likelihood`), and one module of structures per
+release (:mod:`.csi2017`, :mod:`.csi2021`, :mod:`.lar2020`), which register themselves.
+
+An :class:`ExperimentLikelihood` holds the observed counts, the background templates,
+the chi2 form and a list of :class:`Nuisance` that enter the expectation linearly:
+
+    mu = S(theta) + sum_b B_b + sum_k eta_k T_k(theta),
+    T_k = m_k * S(theta)      (signal normalisation or relative shape, m_k = 1 or Delta_k)
+    T_k = m_k * B_b           (background normalisation or shape),
+
+so that every nuisance is profiled exactly (Gaussian chi2) or by a batched Newton solve
+(Poisson chi2) for all parameter points at once (:mod:`cevns.stats`). Non-linear
+nuisances (CsI 2021 beam-timing shift alpha_6 and efficiency shift alpha_7 of seed 004)
+are handled by *branches*: the experiment is rebuilt on a small grid of their values and
+the chi2 is the minimum over the grid.
+
+Recipes (seed equations in each builder's docstring):
+
+* ``atzori2022``: CsI 2021 eq. (6) Poisson chi2; LAr eqs. (7)-(9) Gaussian chi2.
+* ``deromeri2023``: CsI 2021 eqs. (36), (38) with alpha_0..alpha_3, alpha_6, alpha_7; LAr eq. (39).
+* ``banerjee2021``: LAr 3D (E x F90 x t) Poisson likelihood of eqs. (23)-(24), profiled,
+  with the priors of eq. (25) ("refit" of seed 000 Table I).
+* ``cadeddu2021``: CsI 2017 eq. (4.1) and LAr eqs. (4.2)-(4.7) of seed 001, energy only.
+"""
+
+from __future__ import annotations
+
+from . import csi2017, csi2021, lar2020  # noqa: F401  (importing registers the structures)
+from .core import (
+    PROFILE_CHUNK_BYTES,
+    Branch,
+    BranchGrid,
+    ExperimentLikelihood,
+    Nuisance,
+    refine_grid_minimum,
+)
+from .csi2017 import (
+    CADEDDU_ENERGY_BINS,
+    CADEDDU_QF_SCALES,
+    MarginalisedPoissonLikelihood,
+    csi2017_banerjee2021,
+    csi2017_cadeddu2021,
+)
+from .csi2021 import (
+    DEROMERI_EFFICIENCY_SHIFTS_PE,
+    DEROMERI_RADIUS_SCALINGS,
+    DEROMERI_RADIUS_SIGMA,
+    DEROMERI_TIMING_SHIFTS_US,
+    csi2021_atzori2022,
+    csi2021_deromeri2023,
+    csi2021_total_count_banerjee2021,
+    deromeri2023_csi2021_branches,
+)
+from .lar2020 import lar_energy_cadeddu2021, lar_gaussian, lar_poisson_3d
+from .registry import (
+    LIKELIHOOD_HOOKS,
+    LIKELIHOOD_RECIPES,
+    _build_structure,
+    apply_nuisance_priors,
+    build_likelihood,
+    register_likelihood,
+)
+
+__all__ = [
+    "CADEDDU_ENERGY_BINS", "CADEDDU_QF_SCALES", "DEROMERI_EFFICIENCY_SHIFTS_PE", "DEROMERI_RADIUS_SCALINGS",
+    "DEROMERI_RADIUS_SIGMA", "DEROMERI_TIMING_SHIFTS_US", "LIKELIHOOD_HOOKS", "LIKELIHOOD_RECIPES", "PROFILE_CHUNK_BYTES",
+    "Branch", "BranchGrid", "ExperimentLikelihood", "MarginalisedPoissonLikelihood", "Nuisance", "_build_structure",
+    "apply_nuisance_priors", "build_likelihood", "csi2017_banerjee2021", "csi2017_cadeddu2021", "csi2021_atzori2022",
+    "csi2021_deromeri2023", "csi2021_total_count_banerjee2021", "deromeri2023_csi2021_branches", "lar_energy_cadeddu2021",
+    "lar_gaussian", "lar_poisson_3d", "refine_grid_minimum", "register_likelihood",
+]
