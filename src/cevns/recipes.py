@@ -364,6 +364,7 @@ def recipe_to_toml(recipe: Recipe, name: str | None = None, base: str | None = N
 
 def _load_presets() -> dict[str, Recipe]:
     """The shipped presets, ``cevns/presets/NAME.toml``, validated like user files."""
+    import tomllib
     from importlib.resources import files
 
     out = {}
@@ -371,8 +372,6 @@ def _load_presets() -> dict[str, Recipe]:
     for preset in PRESET_NAMES:
         res = folder.joinpath(f"{preset}.toml")
         text = res.read_text(encoding="utf-8")
-        import tomllib
-
         raw = tomllib.loads(text)
         rec = _recipe_from_mapping(raw, text, f"cevns/presets/{preset}.toml", Recipe(preset, "", ""))
         if rec.name != preset:

@@ -4,18 +4,8 @@ Modules: :mod:`.core` (nuisances, branches, profiling), :mod:`.registry` (struct
 (likelihood, experiment), :func:`build_likelihood`), and one module of structures per
 release (:mod:`.csi2017`, :mod:`.csi2021`, :mod:`.lar2020`), which register themselves.
 
-An :class:`ExperimentLikelihood` holds the observed counts, the background templates,
-the chi2 form and a list of :class:`Nuisance` that enter the expectation linearly:
-
-    mu = S(theta) + sum_b B_b + sum_k eta_k T_k(theta),
-    T_k = m_k * S(theta)      (signal normalisation or relative shape, m_k = 1 or Delta_k)
-    T_k = m_k * B_b           (background normalisation or shape),
-
-so that every nuisance is profiled exactly (Gaussian chi2) or by a batched Newton solve
-(Poisson chi2) for all parameter points at once (:mod:`cevns.stats`). Non-linear
-nuisances (CsI 2021 beam-timing shift alpha_6 and efficiency shift alpha_7 of seed 004)
-are handled by *branches*: the experiment is rebuilt on a small grid of their values and
-the chi2 is the minimum over the grid.
+How the expectation, the linear nuisances and the non-linear branches are profiled: see
+:mod:`.core`.
 
 Recipes (seed equations in each builder's docstring):
 

@@ -5,7 +5,6 @@ eqs. (6)-(7) total count (``banerjee2021``)."""
 from __future__ import annotations
 
 import numpy as np
-from numpy.typing import NDArray
 
 from ..experiments import csi2021 as csi2021_mod
 from ..experiments.common import ExperimentSetup
@@ -44,11 +43,6 @@ def _csi2021_builder(recipe: Recipe, setup: ExperimentSetup, root) -> csi2021_mo
     return builder
 
 
-def _shift_time_template(builder: csi2021_mod.CsI2021Builder, kind: str, shift_us: float) -> NDArray[np.float64]:
-    """BRN (``kind="brn"``) or NIN template with the released t_rec PDF moved by ``shift_us`` [us] (alpha_6)."""
-    return builder.neutron_template(kind, shift_us)
-
-
 #: grid of the non-linear CsI 2021 nuisances of seed 004 (no prior; bounded ranges). The
 #: chi2 is refined to its continuous minimum between nodes; 9 nodes per axis keep the local
 #: quadratic faithful (at 5 nodes the asymmetric alpha_6 profile is underestimated by ~0.3)
@@ -82,8 +76,8 @@ def _deromeri2023_backgrounds(recipe: Recipe, setup: ExperimentSetup, root, a6: 
     builder = builder or _csi2021_builder(recipe, setup, root)
     return {
         "ss": setup.backgrounds["ss"].counts.ravel(),
-        "brn": _shift_time_template(builder, "brn", a6).ravel(),
-        "nin": _shift_time_template(builder, "nin", a6).ravel(),
+        "brn": builder.neutron_template("brn", a6).ravel(),
+        "nin": builder.neutron_template("nin", a6).ravel(),
     }
 
 

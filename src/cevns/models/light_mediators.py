@@ -301,7 +301,7 @@ def light_mediator_models() -> dict[str, type | object]:
     return out
 
 
-#: which lepton charge couples the muon in each model (for the (g-2)_mu band); the models
-#: declare it themselves as ``muon_charge``, this table is kept for scripts
-MUON_CHARGE = {name: c[3] for name, c in VECTOR_CHARGES.items()}
-MUON_CHARGE.update({"le-lmu": -1.0, "lmu-ltau": 1.0, "lmu-ltau-susy": 1.0, "le-ltau": 0.0})
+#: muon charge of each U(1)' model, for the (g-2)_mu band: read from the models' own
+#: ``muon_charge`` declarations (0 where the Z' does not couple to muons), kept for scripts
+MUON_CHARGE = {name: float(factory().muon_charge or 0.0) for name, factory in light_mediator_models().items()
+               if name not in ("scalar", "tensor", "vector")}
