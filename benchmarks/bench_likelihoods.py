@@ -2,7 +2,8 @@
 
 1. Building: ``build_likelihood("csi-2021", deromeri2023)`` (243 branches of the non-linear
    CsI 2021 nuisances of seed 004 eqs. 36-38) against ``atzori2022`` (one branch).
-2. Evaluating: per-point cost of ``atzori2022`` and ``deromeri2023`` for the NSI model,
+2. Evaluating: per-point cost of ``atzori2022`` and ``deromeri2023`` for the NSI model
+   (``deromeri2023`` with its template morphs, and node by node: ``nonlinear_nuisances = "grid"``),
    batched over 1,000 and 3,721 (= 61 x 61) random points, for the CsI 2021 likelihood
    alone and for the combined CsI 2021 + LAr 2020 analysis.
 3. The 61 x 61 NSI ``scan2d`` of docs/likelihoods.md (eps_ee_u x eps_mumu_u in [-0.2, 0.6]).
@@ -25,6 +26,16 @@ from cevns.likelihood import build_likelihood
 from cevns.recipes import get_recipe
 
 RECIPES = ("atzori2022", "deromeri2023")
+#: deromeri2023 with its non-linear nuisances profiled node by node (the method before the
+#: template morphs of issue #10), for before/after comparisons
+GRID = "deromeri2023-grid"
+
+
+def recipe_of(name: str):
+    """The recipe behind a benchmark label (``deromeri2023-grid``: nonlinear_nuisances = "grid")."""
+    if name == GRID:
+        return get_recipe("deromeri2023").with_options(nonlinear_nuisances="grid")
+    return get_recipe(name)
 
 
 def nsi_points(n: int, seed: int = 1) -> dict[str, np.ndarray]:
@@ -45,15 +56,15 @@ def best_of(fn, repeat: int) -> float:
 
 def bench_build(repeat: int) -> dict[str, float]:
     """Seconds to build the CsI 2021 likelihood of each recipe."""
-    return {r: best_of(lambda r=r: build_likelihood("csi-2021", get_recipe(r)), repeat) for r in RECIPES}
+    return {r: best_of(lambda r=r: build_likelihood("csi-2021", recipe_of(r)), repeat) for r in RECIPES}
 
 
 def bench_evaluate(sizes: tuple[int, ...], repeat: int) -> dict[tuple[str, str, int], float]:
     """Microseconds per model point: {(recipe, "csi-2021" | "csi-2021+lar-2020", P): us}."""
     out = {}
-    for r in RECIPES:
+    for r in (*RECIPES, GRID):
         for exps in (["csi-2021"], ["csi-2021", "lar-2020"]):
-            an = make_analysis(exps, r, "nsi")
+            an = make_analysis(exps, recipe_of(r), "nsi")
             an.evaluate(nsi_points(4))  # warm-up
             for n in sizes:
                 pts = nsi_points(n)
@@ -66,9 +77,10 @@ def bench_scan2d(recipe: str = "deromeri2023") -> float:
     from cevns import api
 
     grid = np.linspace(-0.2, 0.6, 61)
-    api.scan2d(["csi-2021", "lar-2020"], "eps_ee_u", grid[:3], "eps_mumu_u", grid[:3], recipe, "nsi")  # warm-up
+    rec = recipe_of(recipe)
+    api.scan2d(["csi-2021", "lar-2020"], "eps_ee_u", grid[:3], "eps_mumu_u", grid[:3], rec, "nsi")  # warm-up
     t0 = time.perf_counter()
-    api.scan2d(["csi-2021", "lar-2020"], "eps_ee_u", grid, "eps_mumu_u", grid, recipe, "nsi")
+    api.scan2d(["csi-2021", "lar-2020"], "eps_ee_u", grid, "eps_mumu_u", grid, rec, "nsi")
     return time.perf_counter() - t0
 
 
@@ -83,11 +95,11 @@ def main() -> None:
     res = bench_evaluate(sizes, args.repeat)
     for exps in ("csi-2021", "csi-2021+lar-2020"):
         for n in sizes:
-            a, d = res[("atzori2022", exps, n)], res[("deromeri2023", exps, n)]
+            a, d, g = (res[(r, exps, n)] for r in ("atzori2022", "deromeri2023", GRID))
             print(f"{exps}, {n} NSI points: atzori2022 {a:.0f} us/point, deromeri2023 {d:.0f} us/point "
-                  f"(ratio {d / a:.1f})")
+                  f"(ratio {d / a:.1f}; node by node {g:.0f} us/point, ratio {g / a:.1f})")
     if not args.quick:
-        for r in RECIPES:
+        for r in (*RECIPES, GRID):
             print(f"scan2d 61 x 61 NSI (csi-2021 + lar-2020) {r}: {bench_scan2d(r):.1f} s")
 
 

@@ -1,5 +1,6 @@
-"""Issue #10: the batched, pruned profiling of many-branch likelihoods equals the
-branch-by-branch loop, and the CsI 2021 release files are read once per likelihood."""
+"""Issue #10: the batched, pruned profiling of many-branch likelihoods (``nonlinear_nuisances
+= "grid"``) equals the branch-by-branch loop, and the CsI 2021 release files are read once
+per likelihood."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from cevns.stats import poisson_newton, profile_poisson
 
 @pytest.fixture(scope="module")
 def deromeri_csi(data_root):
-    return build_likelihood("csi-2021", get_recipe("deromeri2023"), data_root)
+    return build_likelihood("csi-2021", get_recipe("deromeri2023").with_options(nonlinear_nuisances="grid"), data_root)
 
 
 def _nsi_points() -> dict[str, np.ndarray]:

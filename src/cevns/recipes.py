@@ -76,6 +76,12 @@ class Recipe:
         (default) shifts g_V^e by g^2 Q'_l Q'_e / (sqrt2 G_F (2 m_e T + M^2)), the
         normalisation of seed 004 eqs. (12), (23) and seed 002 eq. (16); ``printed`` uses
         the 1/(2 sqrt2 G_F) of seed 004 eq. (13) as printed.
+    nonlinear_nuisances: how the non-linear nuisances of a likelihood (the CsI 2021
+        alpha_4, alpha_6, alpha_7 of seed 004) are profiled. ``morph`` (default) interpolates
+        their templates smoothly between the grid nodes and minimises the chi2 over all
+        nuisances jointly (:mod:`cevns.likelihood.morph`); ``grid`` profiles every node
+        and interpolates the chi2 between nodes (the method before issue #10, kept as a
+        cross-check). docs/likelihoods.md compares them.
     """
 
     name: str
@@ -95,6 +101,7 @@ class Recipe:
     csi2021_steady_state: str = "smooth"
     ngi_normalisation: str = "printed"
     es_vector_normalisation: str = "consistent"
+    nonlinear_nuisances: str = "morph"
     #: ((experiment, nuisance, sigma or None for free), ...); experiment "E/electron-scattering"
     #: entries apply on top of "E" when electron scattering is on
     nuisance_priors: tuple[tuple[str, str, float | None], ...] = ()
@@ -152,6 +159,7 @@ _FIELD_TYPES = {
     "sin2_theta_w": float, "natural_argon": bool, "csi2017_response": str, "background_time_efficiency": bool,
     "time_normalisation": str, "lar_time_model": str, "likelihood": str, "electron_scattering": bool,
     "csi2021_steady_state": str, "ngi_normalisation": str, "es_vector_normalisation": str,
+    "nonlinear_nuisances": str,
 }
 _CHOICES = {
     "form_factor": ("helm", "klein-nystrand", "symmetrized-fermi", "klein-nystrand-a13"),
@@ -163,6 +171,7 @@ _CHOICES = {
     "csi2021_steady_state": ("smooth", "histogram"),
     "ngi_normalisation": ("printed", "published"),
     "es_vector_normalisation": ("consistent", "printed"),
+    "nonlinear_nuisances": ("morph", "grid"),
 }
 
 

@@ -1,6 +1,7 @@
 """Likelihoods of the published analyses ("recipes"), with nuisances profiled in batch.
 
-Modules: :mod:`.core` (nuisances, branches, profiling), :mod:`.registry` (structures by
+Modules: :mod:`.core` (nuisances, branches, profiling), :mod:`.morph` (non-linear
+nuisances as smooth template morphs, profiled jointly), :mod:`.registry` (structures by
 (likelihood, experiment), :func:`build_likelihood`), and one module of structures per
 release (:mod:`.csi2017`, :mod:`.csi2021`, :mod:`.lar2020`), which register themselves.
 
@@ -45,6 +46,7 @@ from .csi2021 import (
     deromeri2023_csi2021_branches,
 )
 from .lar2020 import lar_energy_cadeddu2021, lar_gaussian, lar_poisson_3d
+from .morph import MorphAxis, SeparableMorph, profile_morphed
 from .registry import (
     LIKELIHOOD_HOOKS,
     LIKELIHOOD_RECIPES,
@@ -57,8 +59,9 @@ from .registry import (
 __all__ = [
     "CADEDDU_ENERGY_BINS", "CADEDDU_QF_SCALES", "DEROMERI_EFFICIENCY_SHIFTS_PE", "DEROMERI_RADIUS_SCALINGS",
     "DEROMERI_RADIUS_SIGMA", "DEROMERI_TIMING_SHIFTS_US", "LIKELIHOOD_HOOKS", "LIKELIHOOD_RECIPES", "PROFILE_CHUNK_BYTES",
-    "Branch", "BranchGrid", "ExperimentLikelihood", "MarginalisedPoissonLikelihood", "Nuisance", "_build_structure",
+    "Branch", "BranchGrid", "ExperimentLikelihood", "MarginalisedPoissonLikelihood", "MorphAxis", "Nuisance",
+    "SeparableMorph", "_build_structure",
     "apply_nuisance_priors", "build_likelihood", "csi2017_banerjee2021", "csi2017_cadeddu2021", "csi2021_atzori2022",
     "csi2021_deromeri2023", "csi2021_total_count_banerjee2021", "deromeri2023_csi2021_branches", "lar_energy_cadeddu2021",
-    "lar_gaussian", "lar_poisson_3d", "refine_grid_minimum", "register_likelihood",
+    "lar_gaussian", "lar_poisson_3d", "profile_morphed", "refine_grid_minimum", "register_likelihood",
 ]

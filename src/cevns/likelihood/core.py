@@ -9,9 +9,11 @@ the chi2 form and a list of :class:`Nuisance` that enter the expectation linearl
 
 so that every nuisance is profiled exactly (Gaussian chi2) or by a batched Newton solve
 (Poisson chi2) for all parameter points at once (:mod:`cevns.stats`). Non-linear
-nuisances (CsI 2021 beam-timing shift alpha_6 and efficiency shift alpha_7 of seed 004)
-are handled by *branches* on a grid, refined to their continuous minimum
-(:func:`refine_grid_minimum`).
+nuisances (CsI 2021 radius scaling alpha_4, beam-timing shift alpha_6 and efficiency
+shift alpha_7 of seed 004) are built exactly on a grid of *branches*; by default their
+templates are interpolated smoothly between the nodes and every nuisance is profiled
+jointly (:mod:`.morph`, ``nonlinear == "morph"``); ``nonlinear == "grid"`` profiles each
+branch and refines the chi2 between nodes (:func:`refine_grid_minimum`), the reference.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from numpy.typing import NDArray
 from ..experiments.common import ExperimentSetup
 from ..prediction import BinnedCEvNS
 from ..stats import limited_blas_threads, poisson_newton, profile_gaussian, profile_poisson
+from .morph import MorphedComponent, MorphPart, SeparableMorph, profile_morphed
 
 
 @dataclass(frozen=True)
@@ -192,6 +195,10 @@ class ExperimentLikelihood:
     extra: dict = field(default_factory=dict)
     #: branches laid out on a regular grid of the non-linear nuisances (continuous profiling)
     branch_grid: BranchGrid | None = None
+    #: how the branches vary with the non-linear nuisances; with ``nonlinear == "morph"``
+    #: they are profiled as smooth template morphs (:mod:`.morph`), with ``"grid"`` node by node
+    morph: SeparableMorph | None = None
+    nonlinear: str = "morph"
 
     @property
     def cevns(self) -> BinnedCEvNS:
@@ -217,10 +224,15 @@ class ExperimentLikelihood:
         ``terms`` is a dict of kernel terms, or a callable ``terms(cevns)`` evaluated once
         per distinct ``Branch.terms_key`` (needed when branches change form factors).
 
-        With a :attr:`branch_grid` the non-linear nuisances are profiled continuously: the
-        chi2 of each point over the grid is refined to the minimum of a quadratic fitted on
-        the 3 x 3 x ... neighbourhood of its best grid node (:func:`refine_grid_minimum`);
-        the reported nuisances and fitted components are those of the best grid node.
+        With a :attr:`morph` (and ``nonlinear == "morph"``) the non-linear nuisances are
+        smooth template morphs profiled jointly with the linear ones
+        (:meth:`_profile_morphed`); ``best["continuous"]`` holds their values, and the
+        nuisances and fitted components are those at that minimum.
+
+        Otherwise, with a :attr:`branch_grid`, each branch is profiled and the chi2 of each
+        point over the grid is refined to the minimum of a quadratic fitted on the 3 x 3 x
+        ... neighbourhood of its best grid node (:func:`refine_grid_minimum`); the reported
+        nuisances and fitted components are those of the best grid node.
 
         Several branches are profiled together: the rows (branch, point) of a chunk of
         points are stacked along the batch axis of one vectorised solve
@@ -230,7 +242,94 @@ class ExperimentLikelihood:
         if len(self.branches) == 1:
             return self.profile_by_branch(terms)
         with limited_blas_threads():
+            if self.morph is not None and self.nonlinear == "morph":
+                return self._profile_morphed(terms)
             return self._profile_branches_batched(terms)
+
+    def morph_components(self, terms) -> dict[str, MorphedComponent]:
+        """The signal processes and backgrounds as :class:`~.morph.MorphedComponent` of the
+        non-linear nuisances, node values taken from the branches (the model's terms
+        evaluated once per ``terms_key``, the energy counts once per energy node)."""
+        morph, grid = self.morph, self.branch_grid
+        names = list(grid.axes)
+        if [ax.name for ax in morph.axes] != names:
+            raise ValueError("the morph axes must be the branch grid's axes, in order")
+        shape = tuple(len(grid.axes[k]) for k in names)
+        at_node = {ix: b for b, ix in enumerate(grid.index)}
+        e_ax, t_ax = morph.axis_index(morph.energy_axes), morph.axis_index(morph.time_axes)
+
+        def branch_at(axes_idx: tuple[int, ...], node: tuple[int, ...]) -> Branch:
+            ix = [0] * len(names)  # other axes at their first node: the part does not depend on them
+            for a, i in zip(axes_idx, node, strict=True):
+                ix[a] = i
+            return self.branches[at_node[tuple(ix)]]
+
+        def nodes(axes_idx):
+            return list(itertools.product(*[range(shape[a]) for a in axes_idx]))
+
+        flavours = list(self.branches[0].cevns.time_fractions)
+        e_branches = [branch_at(e_ax, node) for node in nodes(e_ax)]
+        by_node = _stacked_energy_counts(e_branches, self._branch_terms(terms), flavours)
+        energy: dict[str, list] = {}
+        for by_proc in by_node:
+            for proc, by_f in by_proc.items():
+                energy.setdefault(proc, []).append(by_f)
+        p_count = max(np.shape(v[f])[0] if np.ndim(v[f]) == 2 else 1 for vs in energy.values() for v in vs
+                      for f in flavours)
+        n_e = self.branches[0].cevns.shape[0]
+        e_shape = tuple(shape[a] for a in e_ax)
+        time_vals = np.stack([np.stack([branch_at(t_ax, node).cevns.time_fractions[f] for f in flavours])
+                              for node in nodes(t_ax)])
+        time_part = MorphPart(t_ax, time_vals.reshape(1, *(shape[a] for a in t_ax), len(flavours), -1))
+        comps = {}
+        for proc, vs in energy.items():
+            arr = np.stack([np.stack([np.broadcast_to(v[f], (p_count, n_e)) for f in flavours], axis=1) for v in vs],
+                           axis=1)  # (P, nodes, F, n_E)
+            comps[proc] = MorphedComponent("product", (MorphPart(e_ax, arr.reshape(p_count, *e_shape, len(flavours),
+                                                                                   n_e)), time_part))
+        for bkg in self.branches[0].backgrounds:
+            b_ax = morph.axis_index(morph.background_axes.get(bkg, ()))
+            vals = np.stack([branch_at(b_ax, node).backgrounds[bkg] for node in nodes(b_ax)])
+            comps[bkg] = MorphedComponent("single", (MorphPart(b_ax, vals.reshape(1, *(shape[a] for a in b_ax), -1)),))
+        return comps
+
+    def _profile_morphed(self, terms) -> tuple[NDArray[np.float64], dict]:
+        """:meth:`profile` with the non-linear nuisances as smooth template morphs, profiled
+        jointly with the linear ones (:func:`~.morph.profile_morphed`), in chunks of
+        :data:`MORPH_CHUNK_POINTS` points."""
+        comps = self.morph_components(terms)
+        procs = [c for c in comps if c not in self.branches[0].backgrounds]
+        p_count = max(c.parts[0].values.shape[0] for c in comps.values())
+        targets = [[t for t in nu.target.split("+")] for nu in self.nuisances]
+        multipliers = [nu.multiplier for nu in self.nuisances]
+        sigmas = np.array([np.inf if nu.sigma is None else nu.sigma for nu in self.nuisances])
+        chi2 = np.empty(p_count)
+        best: dict = {"eta": np.empty((p_count, len(self.nuisances))), "signal": np.empty((p_count, self.observed.size)),
+                      "parts": {}, "continuous": {ax.name: np.empty(p_count) for ax in self.morph.axes}}
+        for lo in range(0, p_count, MORPH_CHUNK_POINTS):
+            rows = np.arange(lo, min(lo + MORPH_CHUNK_POINTS, p_count))
+            sub = {k: c.rows(rows) for k, c in comps.items()}
+            sol = profile_morphed(sub, self.observed, self.morph.axes, targets, multipliers, sigmas, rows.size)
+            chi2[rows] = sol.chi2
+            best["eta"][rows] = sol.eta
+            best["signal"][rows] = sum(sol.components[c] for c in procs)
+            for k, v in self._fitted_parts(sol.components, sol.eta).items():
+                best["parts"].setdefault(k, np.empty((p_count, self.observed.size)))[rows] = v
+            for a, ax in enumerate(self.morph.axes):
+                best["continuous"][ax.name][rows] = sol.theta[:, a]
+        best["branch"] = self._nearest_branch(best["continuous"])
+        return chi2, best
+
+    def _nearest_branch(self, values: dict[str, NDArray[np.float64]]) -> NDArray[np.int64]:
+        """Per point, the branch at the grid node nearest to the non-linear nuisances ``values``."""
+        grid = self.branch_grid
+        shape = tuple(len(v) for v in grid.axes.values())
+        lookup = np.empty(shape, dtype=int)
+        for b, ix in enumerate(grid.index):
+            lookup[ix] = b
+        idx = tuple(np.argmin(np.abs(np.asarray(v)[:, None] - np.asarray(values[k])[None, :]), axis=0)
+                    for k, v in grid.axes.items())
+        return lookup[idx]
 
     def _branch_terms(self, terms) -> Callable[[Branch], dict]:
         """Kernel terms of each branch, the model evaluated once per ``terms_key``."""
@@ -272,8 +371,10 @@ class ExperimentLikelihood:
             best_chi2, best["continuous"] = refine_grid_minimum(np.stack(per_branch), self.branch_grid)
         return best_chi2, best
 
-    def _branch_signal_parts(self, terms) -> Callable[[int, slice], dict[str, NDArray[np.float64]]]:
-        """``parts(b, rows)``: :meth:`signal_parts` of branch ``b`` for the points ``rows``.
+    def _branch_signal_parts(self, terms, energy_only: bool = False):
+        """``parts(b, rows)``: :meth:`signal_parts` of branch ``b`` for the points ``rows``
+        (with ``energy_only``: ``parts(branch)``, its ``{process: {flavour: energy counts}}``
+        before the time fractions).
 
         Branches that share the model's terms (``terms_key``) and their energy kernels (the
         same kernel arrays, e.g. every beam-timing shift alpha_6 of one efficiency shift
@@ -294,8 +395,7 @@ class ExperimentLikelihood:
                 groups["es"] = {k: v for k, v in t.items() if k[1] in es_names}
             return groups
 
-        def parts(b: int, rows: slice) -> dict[str, NDArray[np.float64]]:
-            branch = self.branches[b]
+        def energy_parts(branch: Branch) -> dict[str, dict[str, NDArray[np.float64]]]:
             cev = branch.cevns
             kernels_id = tuple(id(ik.kernel) for ik in (*cev.isotopes, *cev.es_atoms))
             out = {}
@@ -303,7 +403,17 @@ class ExperimentLikelihood:
                 key = (branch.terms_key if callable(terms) else "", kernels_id, proc)
                 if key not in energy:
                     energy[key] = cev.energy_counts_from_terms(t)
-                by_e = energy[key]
+                out[proc] = energy[key]
+            return out
+
+        if energy_only:
+            return energy_parts
+
+        def parts(b: int, rows: slice) -> dict[str, NDArray[np.float64]]:
+            branch = self.branches[b]
+            cev = branch.cevns
+            out = {}
+            for proc, by_e in energy_parts(branch).items():
                 counts = sum(_batch_rows(by_e[f], rows)[..., :, None] * cev.time_fractions[f] for f in FLAVOURS)
                 counts = counts if counts.ndim == 3 else counts[None]
                 out[proc] = self.expand(counts)
@@ -543,6 +653,8 @@ class ExperimentLikelihood:
         return parts
 
 
+#: points per morphed solve: ~80 kB of component derivatives per point (3 nuisance axes, 99 bins)
+MORPH_CHUNK_POINTS = 512
 #: memory bound [bytes] of the arrays stacked for one batched solve over branches x points; 100 MB
 #: chunks ran 20 % faster than 300 MB ones (cache) and 10 % faster than 30 MB ones (per-chunk overhead)
 PROFILE_CHUNK_BYTES = 100e6
@@ -582,6 +694,37 @@ def _grid_stencil(grid: BranchGrid, node_branch: NDArray[np.int64]) -> NDArray[n
     offsets, _ = _quadratic_design(len(shape))
     stencil = centre[:, None, :] + np.where(active, offsets, 0.0)[None].astype(int)
     return lookup[tuple(stencil.transpose(2, 0, 1))]
+
+
+def _stacked_energy_counts(branches: list[Branch], branch_terms, flavours: list[str]) -> list[dict]:
+    """``{process: {flavour: energy counts}}`` of each branch (as
+    :meth:`BinnedCEvNS.energy_counts_from_terms` per process), the kernels of branches that
+    share the model's terms stacked side by side so that each term multiplies them all in
+    one product."""
+    out: list[dict] = [{} for _ in branches]
+    groups: dict[str, list[int]] = {}
+    for i, b in enumerate(branches):
+        groups.setdefault(b.terms_key, []).append(i)
+    for members in groups.values():
+        terms = branch_terms(branches[members[0]])
+        cev0 = branches[members[0]].cevns
+        es_names = {a.isotope.name for a in cev0.es_atoms}
+        n_e = cev0.shape[0]
+        sums: dict[tuple[str, str], NDArray[np.float64]] = {}
+        for (structure, iso_name, f), coeff in terms.items():
+            kernels = []
+            for i in members:
+                cev = branches[i].cevns
+                ik = next(k for k in (*cev.isotopes, *cev.es_atoms) if k.isotope.name == iso_name)
+                kernels.append(ik.kernel[(structure, f)])
+            prod = np.asarray(coeff) @ np.concatenate(kernels, axis=1)  # (..., n_members * n_E)
+            key = ("es" if iso_name in es_names else "cevns", f)
+            sums[key] = prod if key not in sums else sums[key] + prod
+        procs = ["cevns", "es"] if es_names else ["cevns"]
+        for j, i in enumerate(members):
+            out[i] = {proc: {f: (sums[(proc, f)][..., j * n_e : (j + 1) * n_e] if (proc, f) in sums
+                                 else np.zeros(n_e)) for f in flavours} for proc in procs}
+    return out
 
 
 def _batch_rows(a: NDArray[np.float64], rows: slice) -> NDArray[np.float64]:

@@ -11,6 +11,7 @@ from ..experiments.common import ExperimentSetup
 from ..prediction import BinnedCEvNS
 from ..recipes import Recipe
 from .core import Branch, BranchGrid, ExperimentLikelihood, Nuisance, _flatten_2d
+from .morph import MorphAxis, SeparableMorph
 from .registry import register_likelihood
 
 
@@ -106,10 +107,14 @@ def csi2021_deromeri2023(recipe: Recipe, setup: ExperimentSetup, root=None) -> E
     alpha_2 (NIN, 35 %), alpha_3 (SS, 2.1 %) profiled linearly; the beam-timing shift
     alpha_6 in [-250, 250] ns (moves CEvNS, BRN and NIN) and the efficiency shift
     alpha_7 in [-1, 1] PE (x = PE + alpha_7 in eq. 30, CEvNS only) have no prior; alpha_4
-    (R_A -> R_A (1 + alpha_4), sigma 5 %) has its Gaussian penalty. The three are laid out
-    on a 3 x 9 x 9 grid of branches and profiled continuously by quadratic refinement
-    around each point's best node (:func:`refine_grid_minimum`). Models that fit neutron radii build their
-    own form factors, which switches alpha_4 off as seed 004 sec. 4.1 does."""
+    (R_A -> R_A (1 + alpha_4), sigma 5 %) has its Gaussian penalty. The three are built
+    exactly on a 3 x 9 x 9 grid of branches; with ``recipe.nonlinear_nuisances = "morph"``
+    (default) their templates are interpolated between the nodes (the CEvNS energy counts
+    in alpha_4 and alpha_7, its time fractions and the BRN/NIN templates in alpha_6;
+    :class:`~.morph.SeparableMorph`) and all nuisances are profiled jointly; with
+    ``"grid"`` each branch is profiled and the chi2 refined between nodes
+    (:func:`refine_grid_minimum`). Models that fit neutron radii build their own form
+    factors, which switches alpha_4 off as seed 004 sec. 4.1 does."""
     from ..weak_charge import KN_A13
 
     # alpha_4 acts on the Klein-Nystrand R_A of the recipe; other form factors keep alpha_4 = 0
@@ -141,9 +146,15 @@ def csi2021_deromeri2023(recipe: Recipe, setup: ExperimentSetup, root=None) -> E
         return deromeri2023_csi2021_branches(recipe, setup, root, (label["alpha_4"],), label["alpha_6_us"],
                                              label["alpha_7_pe"], builder=builder)[0]
 
+    morph = SeparableMorph(
+        axes=(MorphAxis("alpha_4", scalings, DEROMERI_RADIUS_SIGMA), MorphAxis("alpha_6_us", DEROMERI_TIMING_SHIFTS_US),
+              MorphAxis("alpha_7_pe", DEROMERI_EFFICIENCY_SHIFTS_PE)),
+        energy_axes=("alpha_4", "alpha_7_pe"), time_axes=("alpha_6_us",),
+        background_axes={"brn": ("alpha_6_us",), "nin": ("alpha_6_us",)})
     return ExperimentLikelihood("csi-2021", recipe.name, "poisson", setup.observed.ravel(), branches, nus, _flatten_2d,
                                 description="seed 004 eqs. (36), (38)", setup=setup, branch_grid=grid,
-                                extra={"branch_builder": build_branch})
+                                extra={"branch_builder": build_branch}, morph=morph,
+                                nonlinear=recipe.nonlinear_nuisances)
 
 
 def csi2021_total_count_banerjee2021(recipe: Recipe, setup: ExperimentSetup) -> ExperimentLikelihood:
