@@ -14,10 +14,41 @@ import sys
 
 import click
 
-from . import __version__, api
+from . import __version__
 from .errors import CevnsError
-from .experiments import experiment_names
 from .recipes import RECIPES
+
+
+class _LazyModule:
+    """``cevns.api``, imported on first use: `cevns --help` need not load scipy and the experiments."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str):
+        import importlib
+
+        return getattr(importlib.import_module(self._name), attr)
+
+
+api = _LazyModule("cevns.api")
+
+
+class _ExperimentChoice(click.Choice):
+    """``click.Choice`` of the registered experiments, looked up when first needed (not at import)."""
+
+    def __init__(self) -> None:
+        super().__init__([])
+
+    @property
+    def choices(self):  # type: ignore[override]
+        from .experiments import experiment_names
+
+        return tuple(experiment_names())
+
+    @choices.setter
+    def choices(self, value) -> None:  # click.Choice.__init__ assigns it
+        pass
 
 
 def _emit(obj, as_json: bool, human) -> None:
@@ -115,7 +146,7 @@ def data_fetch(releases: tuple[str, ...], url: str | None, as_json: bool) -> Non
 
 
 @main.command()
-@click.option("--experiment", "-e", required=True, type=click.Choice(experiment_names()), help="Data release.")
+@click.option("--experiment", "-e", required=True, type=_ExperimentChoice(), help="Data release.")
 @click.option("--recipe", "-r", default=None, help=f"Analysis recipe ({', '.join(RECIPES)}); default atzori2022.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (with per-bin arrays).")
 @click.option("--electron-scattering", "es", type=click.Choice(["on", "off"]), default=None,
