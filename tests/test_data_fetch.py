@@ -147,6 +147,8 @@ def test_fetch_then_first_prediction_without_env_var(server, fresh):
     for release in RELEASES:
         assert f"{release}: {len(RELEASES[release]['files'])} files downloaded, verified and installed" in result.stdout
     assert leftovers(fresh) == []  # no archives, no staging folders left behind
+    sums = (fresh / "lar-2020" / "SHA256SUMS").read_text().splitlines()
+    assert dict(reversed(line.split("  ", 1)) for line in sums) == RELEASES["lar-2020"]["files"]
     assert sorted(requests) == sorted(["/csi-2017.zip", "/lar-2020.zip"]
                                       + [f"/csi-2021/{n}" for n in RELEASES["csi-2021"]["files"]])
 

@@ -15,7 +15,8 @@ checked is every file cevns installs, against the registry's per-file SHA-256 (a
 whose only difference is CRLF line endings is accepted and installed with LF endings).
 A file is matched by its path, else by its content (a member with the expected SHA-256,
 whatever its name). Nothing unverified is ever installed: verified files are staged
-beside the release folder and moved in with atomic renames; downloads go through pooch's
+beside the release folder and moved in with atomic renames (with a ``SHA256SUMS`` file
+listing them); downloads go through pooch's
 temporary files, renamed once complete; a release already present and verified is not
 downloaded again, and of a per-file release only the missing or altered files are.
 
@@ -277,6 +278,8 @@ def fetch_release(release: str, root: Path | None = None, url: str | None = None
             except DataError:
                 archive.unlink(missing_ok=True)
                 raise
+        sums = "".join(f"{digest}  {name}\n" for name, digest in sorted(info["files"].items()))
+        (stage / "SHA256SUMS").write_text(sums)  # `sha256sum -c SHA256SUMS` in the folder re-checks it
         _install(stage, target)
         shutil.rmtree(downloads, ignore_errors=True)  # installed: the downloads are no longer needed
     finally:
