@@ -171,12 +171,15 @@ def _stage_from_tree(release: str, tree: Path, names: list[str], stage: Path, so
     """Copy each of ``names`` from the unpacked ``tree`` into ``stage``, verified; DataError naming the misses."""
     info = _info(release)
     members = [p for p in tree.rglob("*") if p.is_file()]
+    by_name: dict[str, list[Path]] = {}
+    for p in members:
+        by_name.setdefault(p.name, []).append(p)
     by_hash: dict[str, Path] | None = None
     missing, altered = [], []
     for name in names:
         expected = info["files"][name]
         parts = Path(name).parts
-        candidates = [p for p in members if p.parts[-len(parts):] == parts]
+        candidates = [p for p in by_name.get(parts[-1], []) if p.parts[-len(parts):] == parts]
         content = next((c for c in (_verified(p, expected) for p in candidates) if c is not None), None)
         if content is None:  # same content under another name (or folder)
             if by_hash is None:
