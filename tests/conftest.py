@@ -23,13 +23,16 @@ ENV_VAR = "CEVNS_DATA_DIR"
 
 @pytest.fixture(scope="session")
 def data_root() -> Path:
-    """Root folder of the reference releases (``$CEVNS_DATA_DIR``), or skip the test."""
-    env = os.environ.get(ENV_VAR)
-    if env:
-        root = Path(env).expanduser()
-        if (root / "csi-2021" / "SHA256SUMS").is_file():
-            return root
-    pytest.skip("COHERENT releases not found: set CEVNS_DATA_DIR")
+    """Root folder of the reference releases, or skip the test.
+
+    ``$CEVNS_DATA_DIR``, else the per-user data directory where ``cevns data fetch`` put them.
+    """
+    from cevns.data import data_dir
+
+    root = data_dir()
+    if (root / "csi-2021" / "SHA256SUMS").is_file():
+        return root
+    pytest.skip("COHERENT releases not found: run `cevns data fetch` or set CEVNS_DATA_DIR")
 
 
 def _make_writable(root: Path) -> None:

@@ -4,4 +4,4 @@ Data flow: source -> target -> interaction -> detector -> prediction -> likeliho
 inference -> results. Start with :mod:`cevns.api` (or the ``cevns`` command line).
 """
 
-__version__ = "0.1.0"
+__version__ = "0.1.0"  # the only place the version is written (pyproject.toml reads it)

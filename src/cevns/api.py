@@ -114,19 +114,8 @@ def predict(experiment: str, recipe: str | None = None, electron_scattering: boo
 
 
 def data_check() -> dict:
-    """Which releases are present and verified in the data directory."""
-    releases = {}
-    for rel in data_mod.release_names():
-        statuses = data_mod.check_release(rel)
-        bad = [s for s in statuses if s.status != "ok"]
-        releases[rel] = {
-            "status": "ok" if not bad else ("missing" if all(s.status == "missing" for s in statuses) else "incomplete"),
-            "files_ok": sum(s.status == "ok" for s in statuses),
-            "files_total": len(statuses),
-            "problems": [{"file": s.name, "path": s.path, "status": s.status} for s in bad],
-            "published_at": data_mod.RELEASES[rel]["published_at"],
-        }
-    return {"data_dir": str(data_mod.data_dir()), "env_var": data_mod.ENV_VAR, "releases": releases}
+    """Which releases are present and verified in the data directory (see :func:`cevns.data.check_all`)."""
+    return data_mod.check_all()
 
 
 def recipes() -> dict:
@@ -356,6 +345,15 @@ def limits(model: str, experiments, recipe: str | None = "atzori2022", cl="2sigm
     )
 
 
+def _require_pyarrow() -> None:
+    """Parquet output needs the optional ``parquet`` extra; say so before any work is done."""
+    import importlib.util
+
+    if importlib.util.find_spec("pyarrow") is None:
+        raise ParameterError("writing Parquet needs pyarrow: pip install 'cevns[parquet]' "
+                             "(or pip install pyarrow); or use an output file ending in .csv")
+
+
 def scan(model: str, experiments, masses, couplings, out: str, recipe: str | None = "atzori2022",
          fixed: dict | None = None, checkpoint: str | None = None, progress=None, cl="2sigma", dof: int = 1,
          electron_scattering: bool | None = None) -> ScanFileResult:
@@ -376,6 +374,8 @@ def scan(model: str, experiments, masses, couplings, out: str, recipe: str | Non
     out_path = Path(out)
     if out_path.suffix not in (".csv", ".parquet"):
         raise ParameterError(f"output file {out!r} must end in .csv or .parquet")
+    if out_path.suffix == ".parquet":
+        _require_pyarrow()  # before the scan, not after it
     an = _analysis(experiments, recipe, model, fixed, electron_scattering)
     mediator_parameters(an)
     ck = Path(checkpoint) if checkpoint else out_path.with_name(out_path.name + ".partial.npz")
@@ -391,12 +391,8 @@ def scan(model: str, experiments, masses, couplings, out: str, recipe: str | Non
         np.savetxt(buf, np.column_stack(list(cols.values())), delimiter=",", fmt="%.10g")
         atomic_write_bytes(out_path, buf.getvalue().encode())
     else:
-        try:
-            import pyarrow as pa
-            import pyarrow.parquet as pq
-        except ImportError:
-            raise ParameterError("writing Parquet needs pyarrow (pip install pyarrow); "
-                                 "or use an output file ending in .csv") from None
+        import pyarrow as pa
+        import pyarrow.parquet as pq
         sink = pa.BufferOutputStream()
         pq.write_table(pa.table(cols), sink)
         atomic_write_bytes(out_path, sink.getvalue().to_pybytes())

@@ -14,10 +14,41 @@ import sys
 
 import click
 
-from . import __version__, api
+from . import __version__
 from .errors import CevnsError
-from .experiments import experiment_names
 from .recipes import RECIPES
+
+
+class _LazyModule:
+    """``cevns.api``, imported on first use: `cevns --help` need not load scipy and the experiments."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str):
+        import importlib
+
+        return getattr(importlib.import_module(self._name), attr)
+
+
+api = _LazyModule("cevns.api")
+
+
+class _ExperimentChoice(click.Choice):
+    """``click.Choice`` of the registered experiments, looked up when first needed (not at import)."""
+
+    def __init__(self) -> None:
+        super().__init__([])
+
+    @property
+    def choices(self):  # type: ignore[override]
+        from .experiments import experiment_names
+
+        return tuple(experiment_names())
+
+    @choices.setter
+    def choices(self, value) -> None:  # click.Choice.__init__ assigns it
+        pass
 
 
 def _emit(obj, as_json: bool, human) -> None:
@@ -57,14 +88,14 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 @main.group()
 def data() -> None:
-    """Locate and verify the COHERENT data releases."""
+    """Fetch and verify the public data releases (COHERENT CsI 2017, CsI 2021, LAr 2020)."""
 
 
 @data.command("check")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def data_check(as_json: bool) -> None:
-    """Say which releases are present and pass their SHA-256 check."""
-    result = api.data_check()
+    """Say which releases are present and pass their SHA-256 check (exit 1 if any does not)."""
+    result = _run(api.data_check)
 
     def human(r: dict) -> None:
         click.echo(f"data directory: {r['data_dir']}  (set ${r['env_var']} to change)")
@@ -72,16 +103,50 @@ def data_check(as_json: bool) -> None:
             click.echo(f"  {rel:9s} {info['status']:10s} {info['files_ok']}/{info['files_total']} files verified")
             for p in info["problems"]:
                 click.echo(f"      {p['status']}: {p['path']}")
+            for p in info["line_endings"]:
+                click.echo(f"      line endings only (CRLF), content verified: {p['path']}")
             if info["problems"]:
-                click.echo(f"      published at {info['published_at']}")
+                click.echo(f"      published at {info['published_at']}; `cevns data fetch {rel}` downloads it")
 
     _emit(result, as_json, human)
     if any(info["status"] != "ok" for info in result["releases"].values()):
         sys.exit(1)
 
 
+@data.command("fetch")
+@click.argument("releases", nargs=-1)
+@click.option("--url", default=None, metavar="URL",
+              help="Mirror to download from instead of the official locations (default: $CEVNS_DATA_URL).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def data_fetch(releases: tuple[str, ...], url: str | None, as_json: bool) -> None:
+    """Download RELEASES (default: csi-2017 csi-2021 lar-2020; also xenonnt-8b) from their official
+    locations, verify every file's SHA-256 and unpack them into the data directory.
+
+    A release already present and verified is not downloaded again. Data directory:
+    $CEVNS_DATA_DIR, else the per-user data directory, where cevns then finds them.
+    """
+    from dataclasses import asdict
+
+    from . import data_fetch as fetch_mod
+
+    log = None if as_json else (lambda msg: click.echo(msg, err=True))
+    results = _run(fetch_mod.fetch, list(releases), None, url, sys.stderr.isatty() and not as_json, log)
+
+    def human(rs: list) -> None:
+        for r in rs:
+            if r.status == "present":
+                click.echo(f"{r.release}: already present, {r.files} files verified in {r.path}")
+            else:
+                click.echo(f"{r.release}: {r.files} files downloaded, verified and installed in {r.path}")
+
+    if as_json:
+        click.echo(json.dumps([asdict(r) for r in results], indent=2))
+    else:
+        human(results)
+
+
 @main.command()
-@click.option("--experiment", "-e", required=True, type=click.Choice(experiment_names()), help="Data release.")
+@click.option("--experiment", "-e", required=True, type=_ExperimentChoice(), help="Data release.")
 @click.option("--recipe", "-r", default=None, help=f"Analysis recipe ({', '.join(RECIPES)}); default atzori2022.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (with per-bin arrays).")
 @click.option("--electron-scattering", "es", type=click.Choice(["on", "off"]), default=None,

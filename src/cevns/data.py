@@ -1,15 +1,20 @@
-"""Locating, verifying and parsing the COHERENT public data releases.
+"""Locating, verifying and parsing the public data releases.
 
-The releases are the COHERENT Collaboration's, not ours to redistribute: cevns never
-ships them. It reads them from a data directory holding one folder per release
+The releases are the collaborations', not ours to redistribute: cevns never ships them.
+``cevns data fetch`` (:mod:`cevns.data_fetch`) downloads them from their official
+locations; cevns reads them from a data directory holding one folder per release
 (``csi-2017/``, ``csi-2021/``, ``lar-2020/``):
 
 1. ``$CEVNS_DATA_DIR`` if set;
-2. otherwise ``$XDG_DATA_HOME/cevns`` (default ``~/.local/share/cevns``).
+2. otherwise the per-user data directory (``platformdirs.user_data_dir("cevns")``:
+   ``$XDG_DATA_HOME/cevns``, default ``~/.local/share/cevns``, on Linux), which is
+   where ``cevns data fetch`` puts them when the variable is unset.
 
-Every file is checked against the SHA-256 registry in :mod:`cevns._registry` before it
-is parsed; a missing, altered or malformed file raises :class:`DataError` whose message
-names the file, what was expected and where the release is published.
+Every file is checked against the SHA-256 registry in :mod:`cevns._registry` (the
+``cevns/releases/*.toml`` files) before it is parsed; a missing, altered, unreadable or
+malformed file raises :class:`DataError` whose message names the file, what was
+expected and where the release is published. A file that differs from the published one
+only by its line endings (CRLF instead of LF) is accepted and reported as such.
 """
 
 from __future__ import annotations
@@ -29,15 +34,14 @@ from .errors import DataError  # defined in cevns.errors; ``from cevns.data impo
 ENV_VAR = "CEVNS_DATA_DIR"
 
 
-
-
 def data_dir() -> Path:
-    """The data directory: ``$CEVNS_DATA_DIR`` or ``$XDG_DATA_HOME/cevns`` (~/.local/share/cevns)."""
+    """The data directory: ``$CEVNS_DATA_DIR`` or the per-user data directory (~/.local/share/cevns on Linux)."""
     env = os.environ.get(ENV_VAR)
     if env:
         return Path(env).expanduser()
-    xdg = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(xdg) / "cevns"
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("cevns", appauthor=False))
 
 
 def release_names() -> list[str]:
@@ -57,22 +61,46 @@ def _where(release: str) -> str:
 
 
 @lru_cache(maxsize=256)
-def _sha256(path: Path, mtime_ns: int, size: int) -> str:  # cache keyed on file identity
-    h = hashlib.sha256()
+def _sha256(path: Path, mtime_ns: int, size: int) -> tuple[str, str]:  # cache keyed on file identity
+    """(SHA-256 of the bytes, SHA-256 after normalising CRLF line endings to LF)."""
     with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 16), b""):
-            h.update(chunk)
-    return h.hexdigest()
+        raw = fh.read()
+    exact = hashlib.sha256(raw).hexdigest()
+    lf = raw.replace(b"\r\n", b"\n")
+    return exact, (exact if lf == raw else hashlib.sha256(lf).hexdigest())
+
+
+def _hashes(path: Path) -> tuple[str, str]:
+    st = path.stat()
+    try:
+        return _sha256(path, st.st_mtime_ns, st.st_size)
+    except OSError as exc:  # permission denied, I/O error: say so, one line
+        raise DataError(unreadable_message(path, exc)) from None
+
+
+def unreadable_message(path: Path, exc: OSError) -> str:
+    """One-line message for a data file that exists but cannot be read."""
+    return (f"unreadable data file {path} ({exc.strerror or exc}): make it readable (chmod u+r) "
+            f"or fetch it again (cevns data fetch)")
 
 
 def file_sha256(path: Path) -> str:
     """SHA-256 of a file (cached per path, modification time and size)."""
-    st = path.stat()
-    return _sha256(path, st.st_mtime_ns, st.st_size)
+    return _hashes(path)[0]
+
+
+def line_endings_only(path: Path, expected: str) -> bool:
+    """True if ``path`` differs from the file of SHA-256 ``expected`` only by CRLF line endings."""
+    exact, lf = _hashes(path)
+    return exact != expected and lf == expected
 
 
 def release_file(release: str, name: str, root: Path | None = None) -> Path:
-    """Path of a verified release file; raises :class:`DataError` if missing or altered."""
+    """Path of a verified release file; raises :class:`DataError` if missing, unreadable or altered.
+
+    A file equal to the published one after normalising CRLF line endings to LF is accepted
+    (the parsers read either).
+    """
     info = _check_release(release)
     if name not in info["files"]:
         raise DataError(f"{name!r} is not a file of the {release} release")
@@ -84,15 +112,16 @@ def release_file(release: str, name: str, root: Path | None = None) -> Path:
             f"missing data file {path}\n"
             f"  expected SHA-256 {expected}\n"
             f"  {_where(release)}\n"
-            f"  Put the release files in {base}/ or point ${ENV_VAR} at the folder holding '{release}/'."
+            f"  Run `cevns data fetch {release}`, put the release files in {base}/ "
+            f"or point ${ENV_VAR} at the folder holding '{release}/'."
         )
-    got = file_sha256(path)
-    if got != expected:
+    got, got_lf = _hashes(path)
+    if expected not in (got, got_lf):
         raise DataError(
             f"altered data file {path}\n"
             f"  expected SHA-256 {expected}\n"
             f"  found    SHA-256 {got}\n"
-            f"  {_where(release)} Replace the file with the published one."
+            f"  {_where(release)} Replace the file with the published one (cevns data fetch {release})."
         )
     return path
 
@@ -104,22 +133,48 @@ class FileStatus:
     release: str
     name: str
     path: str
-    status: str  # "ok", "missing" or "altered"
+    status: str  # "ok", "crlf" (differs only by CRLF line endings: accepted), "missing" or "altered"
 
 
 def check_release(release: str, root: Path | None = None) -> list[FileStatus]:
-    """Verify every file of ``release``; never raises for missing/altered files."""
+    """Verify every file of ``release``; never raises for missing/altered files.
+
+    An unreadable file raises :class:`DataError` (one line): nothing can be said about it.
+    """
     info = _check_release(release)
     out = []
-    for name in info["files"]:
+    for name, expected in info["files"].items():
         path = (root or data_dir()) / release / name
-        try:
-            release_file(release, name, root)
-            status = "ok"
-        except DataError:
-            status = "missing" if not path.is_file() else "altered"
+        if not path.is_file():
+            status = "missing"
+        else:
+            exact, lf = _hashes(path)
+            status = "ok" if exact == expected else "crlf" if lf == expected else "altered"
         out.append(FileStatus(release, name, str(path), status))
     return out
+
+
+def check_all(root: Path | None = None) -> dict:
+    """The report of ``cevns data check``: every release the experiments read, verified.
+
+    ``files_ok`` counts files accepted (``ok`` and ``crlf``); ``problems`` lists missing and
+    altered files; ``line_endings`` lists files accepted although their line endings are
+    CRLF (content equal to the published file after normalising them).
+    """
+    root = root or data_dir()
+    releases = {}
+    for rel in release_names():
+        statuses = check_release(rel, root)
+        bad = [s for s in statuses if s.status not in ("ok", "crlf")]
+        releases[rel] = {
+            "status": "ok" if not bad else ("missing" if all(s.status == "missing" for s in statuses) else "incomplete"),
+            "files_ok": sum(s.status in ("ok", "crlf") for s in statuses),
+            "files_total": len(statuses),
+            "problems": [{"file": s.name, "path": s.path, "status": s.status} for s in bad],
+            "line_endings": [{"file": s.name, "path": s.path, "status": "crlf"} for s in statuses if s.status == "crlf"],
+            "published_at": RELEASES[rel]["published_at"],
+        }
+    return {"data_dir": str(root), "env_var": ENV_VAR, "releases": releases}
 
 
 def load_table(
