@@ -281,8 +281,6 @@ class ExperimentLikelihood:
         the time fractions and the binning are applied per branch. The arithmetic is that
         of :meth:`BinnedCEvNS.counts_by_process`, in the same order.
         """
-        from ..couplings import FLAVOURS
-
         branch_terms = self._branch_terms(terms)
         energy: dict[tuple, dict[str, NDArray[np.float64]]] = {}
 
@@ -304,7 +302,7 @@ class ExperimentLikelihood:
                 if key not in energy:
                     energy[key] = cev.energy_counts_from_terms(t)
                 by_e = energy[key]
-                counts = sum(_batch_rows(by_e[f], rows)[..., :, None] * cev.time_fractions[f] for f in FLAVOURS)
+                counts = sum(_batch_rows(by_e[f], rows)[..., :, None] * cev.time_fractions[f] for f in cev.flavours)
                 counts = counts if counts.ndim == 3 else counts[None]
                 out[proc] = self.expand(counts)
             return out
