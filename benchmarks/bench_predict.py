@@ -16,7 +16,7 @@ import time
 import numpy as np
 
 from cevns.api import load_setup
-from cevns.couplings import FLAVOURS, sm_couplings
+from cevns.couplings import sm_couplings
 from cevns.recipes import get_recipe
 
 
@@ -25,9 +25,9 @@ def bench(experiment: str, n_points: int, repeats: int = 5, recipe: str = "atzor
     t0 = time.perf_counter()
     setup = load_setup(experiment, recipe)
     t_build = time.perf_counter() - t0
-    q_sm = setup.cevns.sm_weak_charges(sm_couplings(rec.couplings, rec.sin2_theta_w))
+    q_sm = setup.cevns.sm_weak_charges(sm_couplings(setup.cevns.flavours, rec.couplings, rec.sin2_theta_w))
     rng = np.random.default_rng(1)
-    scales = {f: rng.uniform(0.5, 1.5, size=(n_points, 1)) for f in FLAVOURS}
+    scales = {f: rng.uniform(0.5, 1.5, size=(n_points, 1)) for f in setup.cevns.flavours}
     charges = {(iso, f): scales[f] * q for (iso, f), q in q_sm.items()}
     times = []
     for _ in range(repeats):

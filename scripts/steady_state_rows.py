@@ -30,10 +30,10 @@ def sm_fit(recipe_name: str, steady_state: str) -> dict:
     sm = get_model("sm")
 
     def terms(cevns):
-        return sm.terms(cevns, rec, {})
+        return sm.terms(cevns.grid, {})
 
     def zero(cevns):
-        return {k: 0.0 * v for k, v in sm.terms(cevns, rec, {}).items()}
+        return {k: 0.0 * v for k, v in sm.terms(cevns.grid, {}).items()}
 
     chi2, best = lk.profile(terms)
     best = lk.profile_at_continuous(terms, best)

@@ -49,7 +49,7 @@ def interval_check(ours: list[list[float]], published: list[list[float]], rel: f
 def lar_refit(recipe: str = "banerjee2021") -> dict:
     rec = get_recipe(recipe)
     lk = lar_poisson_3d(rec, build_experiment("lar-2020", rec), free_cevns=True)
-    chi2, best = lk.profile(get_model("sm").terms(lk.cevns, rec, {}))
+    chi2, best = lk.profile(get_model("sm").terms(lk.cevns.grid, {}))
     return {k: float(v.sum()) for k, v in best["parts"].items()}
 
 
@@ -93,7 +93,7 @@ def goodness_of_fit(recipe: str = "deromeri2023") -> dict:
         an = make_analysis(exps, recipe, "sm")
 
         def zero(cevns, an=an):
-            return {k: 0.0 * v for k, v in sm.terms(cevns, an.recipe, {}).items()}
+            return {k: 0.0 * v for k, v in sm.terms(cevns.grid, {}).items()}
 
         chi2_sm, _ = an.evaluate({})
         chi2_bkg = sum(lk.profile(zero)[0] for lk in an.likelihoods)

@@ -31,6 +31,7 @@ from cevns.electron_scattering import (
 from cevns.models import get_model
 from cevns.models.electromagnetic import sm_charge_radius_cm2
 from cevns.models.sterile import averaged_sin2, survival_probability, tmm_emin_mev, tmm_flux_averaged
+from cevns.sources import SOURCES
 
 # constants written out here (PDG 2022 / CODATA 2018), not imported from cevns
 G_F = 1.1663788e-11  # MeV^-2
@@ -277,7 +278,7 @@ def tmm_bracket(e, t, mass, m4):
 def test_tmm_flux_averaged_matches_quadrature(flavour, mass):
     m4s = np.array([0.0, 0.3, 2.0, 10.0, 40.0])
     t = np.array([1e-4, 1e-3, 5e-3, 2e-2]) if mass > 1 else np.array([2e-4, 2e-3, 2e-2])
-    got = tmm_flux_averaged(flavour, t, mass, m4s)
+    got = tmm_flux_averaged(SOURCES["csi-2021"], flavour, t, mass, m4s)
     assert got.shape == (m4s.size, t.size)
     for i, m4 in enumerate(m4s):
         for j, tj in enumerate(t):
@@ -285,7 +286,7 @@ def test_tmm_flux_averaged_matches_quadrature(flavour, mass):
             want = max(flux_average(flavour, lambda e, tj=tj, m4=m4: tmm_bracket(e, tj, mass, m4), emin), 0.0)
             assert got[i, j] == pytest.approx(want, rel=1e-7, abs=1e-9 * (1 / tj)), (
                 f"{flavour} M={mass} m4={m4} T={tj}: {got[i, j]} vs quad {want}")
-    closed = tmm_flux_averaged(flavour, t, mass, np.array([E_MAX * 1.01, 60.0]))
+    closed = tmm_flux_averaged(SOURCES["csi-2021"], flavour, t, mass, np.array([E_MAX * 1.01, 60.0]))
     assert np.all(closed == 0.0), "m4 above the SNS end point: up-scattering closed"
 
 
@@ -347,7 +348,7 @@ def es_setup(data_root):
 
 def _counts(es_setup, model, values):
     recipe, setup = es_setup
-    return setup.cevns.counts_by_process(get_model(model).terms(setup.cevns, recipe, values))
+    return setup.cevns.counts_by_process(get_model(model).terms(setup.cevns.grid, values))
 
 
 @pytest.fixture(scope="module")
@@ -372,7 +373,7 @@ def test_es_kernel_structures_against_eq4(es_setup, atom_index):
     and response cancel in the ratio)."""
     recipe, setup = es_setup
     atom = setup.cevns.es_atoms[atom_index]
-    terms = get_model("sm").terms(setup.cevns, recipe, {})
+    terms = get_model("sm").terms(setup.cevns.grid, {})
     t = atom.t_nr_mev
     nodes = [int(np.argmin(np.abs(t - x))) for x in (3e-4, 1.5e-3, 4e-3)]
     for f in FLAVOURS:
@@ -397,7 +398,7 @@ def test_magnetic_moment_term_normalisation(es_setup):
     """Eq. (18): m0 coefficient x G_F^2 M/pi == (pi alpha^2/m_e^2) Z^2 F^2 mu^2 / T; eq. (19) for ES."""
     recipe, setup = es_setup
     mu = 3e-10
-    terms = get_model("magnetic-moment").terms(setup.cevns, recipe, {"mu_nu_e": mu, "mu_nu_mu": 2 * mu})
+    terms = get_model("magnetic-moment").terms(setup.cevns.grid, {"mu_nu_e": mu, "mu_nu_mu": 2 * mu})
     for ik in setup.cevns.isotopes:
         name, z, m = ik.isotope.name, ik.isotope.z, ik.isotope.mass_mev
         for f in FLAVOURS:
@@ -433,8 +434,8 @@ def test_magnetic_moment_counts_scale_as_mu2(es_setup, sm_counts):
 def test_magnetic_moment_flavour_separation(es_setup):
     recipe, setup = es_setup
     model = get_model("magnetic-moment")
-    by_f0 = setup.cevns.energy_counts_from_terms(model.terms(setup.cevns, recipe, {}))
-    by_f = setup.cevns.energy_counts_from_terms(model.terms(setup.cevns, recipe, {"mu_nu_e": 1e-9}))
+    by_f0 = setup.cevns.energy_counts_from_terms(model.terms(setup.cevns.grid, {}))
+    by_f = setup.cevns.energy_counts_from_terms(model.terms(setup.cevns.grid, {"mu_nu_e": 1e-9}))
     assert by_f["nu_e"].sum() > by_f0["nu_e"].sum()
     for f in ("nu_mu", "nu_mu_bar"):
         assert np.allclose(by_f[f], by_f0[f], rtol=1e-13, atol=0), f"mu_nu_e changed {f}"
@@ -443,7 +444,7 @@ def test_magnetic_moment_flavour_separation(es_setup):
 def test_magnetic_moment_rate_falls_as_inverse_t(es_setup):
     """Flux-averaged MM dR/dT ~ 1/T at small T: R(T)/R(2T) ~ 2 (form factor and E_min cut add a few %)."""
     recipe, setup = es_setup
-    terms = get_model("magnetic-moment").terms(setup.cevns, recipe, {"mu_nu_e": 1e-9, "mu_nu_mu": 1e-9})
+    terms = get_model("magnetic-moment").terms(setup.cevns.grid, {"mu_nu_e": 1e-9, "mu_nu_mu": 1e-9})
     ik = setup.cevns.isotopes[0]
     t, m = ik.t_nr_mev, ik.isotope.mass_mev
     for f in FLAVOURS:
@@ -469,7 +470,7 @@ def _nucleon_gv(recipe):
 def test_charge_radius_shifts_proton_coupling(es_setup):
     recipe, setup = es_setup
     r2 = {"e": -0.83e-32, "mu": -0.48e-32}
-    terms = get_model("charge-radius").terms(setup.cevns, recipe, {"r2_nu_ee": r2["e"], "r2_nu_mumu": r2["mu"]})
+    terms = get_model("charge-radius").terms(setup.cevns.grid, {"r2_nu_ee": r2["e"], "r2_nu_mumu": r2["mu"]})
     gp, gn = _nucleon_gv(recipe)
     for f in FLAVOURS:
         q_cr = math.sqrt(2) * math.pi * ALPHA / (3 * G_F) * r2[LEPTON[f]] / HBARC2  # cm^2 -> MeV^-2
@@ -493,7 +494,7 @@ def test_charge_radius_cancelling_proton_coupling(es_setup):
     gp, gn = _nucleon_gv(recipe)
     r2 = 3 * G_F * gp / (math.sqrt(2) * math.pi * ALPHA) * HBARC2
     assert 0 < r2 < 1e-29
-    terms = get_model("charge-radius").terms(setup.cevns, recipe, {"r2_nu_ee": r2, "r2_nu_mumu": r2})
+    terms = get_model("charge-radius").terms(setup.cevns.grid, {"r2_nu_ee": r2, "r2_nu_mumu": r2})
     for ik in setup.cevns.isotopes:
         for f in FLAVOURS:
             want = (gn * ik.isotope.n * ik.f_neutron) ** 2
@@ -507,7 +508,7 @@ def test_millicharge_shift_scales_as_inverse_t(es_setup):
     """Eq. (23): Q_EC = 2 sqrt2 pi alpha q / (G_F q^2), q^2 = -2 M T: Q_EC T is constant, for CEvNS and ES."""
     recipe, setup = es_setup
     q = -1e-7  # negative: Q_EC > 0 keeps the weak charge negative (neutron-dominated) on the whole grid
-    terms = get_model("millicharge").terms(setup.cevns, recipe, {"q_nu_ee": q, "q_nu_mumu": 2 * q})
+    terms = get_model("millicharge").terms(setup.cevns.grid, {"q_nu_ee": q, "q_nu_mumu": 2 * q})
     gp, gn = _nucleon_gv(recipe)
     for f in FLAVOURS:
         qf = q if f == "nu_e" else 2 * q
@@ -555,11 +556,11 @@ def test_sterile_osc_without_mixing_is_sm(es_setup, sm_counts):
 def test_sterile_osc_fast_oscillations_halve_disappearing_flavours(es_setup):
     recipe, setup = es_setup
     model = get_model("sterile-osc")
-    base = setup.cevns.energy_counts_from_terms(model.terms(setup.cevns, recipe, {"dm2_41_ev2": 1e4}))
+    base = setup.cevns.energy_counts_from_terms(model.terms(setup.cevns.grid, {"dm2_41_ev2": 1e4}))
     mu_off = setup.cevns.energy_counts_from_terms(
-        model.terms(setup.cevns, recipe, {"dm2_41_ev2": 1e4, "sin2_2theta_24": 1.0}))
+        model.terms(setup.cevns.grid, {"dm2_41_ev2": 1e4, "sin2_2theta_24": 1.0}))
     e_off = setup.cevns.energy_counts_from_terms(
-        model.terms(setup.cevns, recipe, {"dm2_41_ev2": 1e4, "sin2_2theta_14": 1.0}))
+        model.terms(setup.cevns.grid, {"dm2_41_ev2": 1e4, "sin2_2theta_14": 1.0}))
     for f in FLAVOURS:
         r_mu = mu_off[f].sum() / base[f].sum()
         r_e = e_off[f].sum() / base[f].sum()
@@ -575,9 +576,9 @@ def test_sterile_osc_ratio_matches_brute_force(es_setup, flavour):
     recipe, setup = es_setup
     assert setup.cevns.metadata["baseline_m"] == BASELINE_M
     dm2, s22 = 2.0, 0.6
-    terms = get_model("sterile-osc").terms(setup.cevns, recipe, {"dm2_41_ev2": dm2, "sin2_2theta_14": s22,
+    terms = get_model("sterile-osc").terms(setup.cevns.grid, {"dm2_41_ev2": dm2, "sin2_2theta_14": s22,
                                                                    "sin2_2theta_24": s22})
-    sm_terms = get_model("sm").terms(setup.cevns, recipe, {})
+    sm_terms = get_model("sm").terms(setup.cevns.grid, {})
     ik = setup.cevns.isotopes[0]
     t, m = ik.t_nr_mev, ik.isotope.mass_mev
     xl, wl = np.polynomial.legendre.leggauss(64)
@@ -613,8 +614,8 @@ def test_tmm_terms_against_eq26(es_setup):
     recipe, setup = es_setup
     mu = 2e-9
     for m4 in (0.3, 1.0, 10.0):
-        terms = get_model("tmm-sterile").terms(setup.cevns, recipe, {"m4_mev": m4, "mu_nu_e": mu, "mu_nu_mu": mu})
-        sm_terms = get_model("sm").terms(setup.cevns, recipe, {})
+        terms = get_model("tmm-sterile").terms(setup.cevns.grid, {"m4_mev": m4, "mu_nu_e": mu, "mu_nu_mu": mu})
+        sm_terms = get_model("sm").terms(setup.cevns.grid, {})
         for f in FLAVOURS:
             ik = setup.cevns.isotopes[0]
             z, m, t = ik.isotope.z, ik.isotope.mass_mev, ik.t_nr_mev
@@ -661,7 +662,7 @@ def test_tmm_excess_vs_sterile_mass(es_setup, sm_counts):
     assert cev[0] > 5 and cev[-2] > 0, cev
     assert abs(cev[-1]) < 1e-9, f"m4 = 60 MeV > m_mu/2: CEvNS up-scattering must be closed, excess {cev[-1]}"
     recipe, setup = es_setup
-    terms = get_model("tmm-sterile").terms(setup.cevns, recipe, {"m4_mev": 60.0, "mu_nu_e": 1e-9, "mu_nu_mu": 1e-9})
+    terms = get_model("tmm-sterile").terms(setup.cevns.grid, {"m4_mev": 60.0, "mu_nu_e": 1e-9, "mu_nu_mu": 1e-9})
     for ik in setup.cevns.isotopes:
         for f in FLAVOURS:
             assert np.all(terms[("m0", ik.isotope.name, f)] == 0.0), f"{ik.isotope.name} {f}: TMM term at m4 = 60 MeV"
@@ -701,7 +702,7 @@ def test_es_vector_shift_normalisation(es_setup, model):
     shifts = {}
     for norm in ("consistent", "printed"):
         rec = recipe.with_options(es_vector_normalisation=norm)
-        terms = get_model(model).terms(setup.cevns, rec, {"g": g, "m_med_mev": m})
+        terms = get_model(model, rec.model_options()).terms(setup.cevns.grid, {"g": g, "m_med_mev": m})
         for f in ("nu_e", "nu_mu"):
             gv, ga = es_couplings(f, rec.sin2_theta_w)
             atom = setup.cevns.es_atoms[0]

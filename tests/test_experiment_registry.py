@@ -70,7 +70,7 @@ def test_registered_experiment_fits(toy, data_root):
     chi2, details = an.evaluate({"cevns_norm": np.array([1.0])})
     setup = build_experiment(toy, get_recipe("atzori2022"), data_root)
     s = float(details[toy]["signal"].sum())
-    assert s == pytest.approx(setup.cevns.counts_by_process(an.model.terms(setup.cevns, an.recipe, {}))["cevns"].sum())
+    assert s == pytest.approx(setup.cevns.counts_by_process(an.model.terms(setup.cevns.grid, {}))["cevns"].sum())
     n = setup.observed.sum()
     b = sum(c.counts.sum() for c in setup.backgrounds.values())
     # min over eta of (n - b - s (1 + eta))^2 / n + (eta / 0.12)^2 = r^2 / (n + 0.12^2 s^2)

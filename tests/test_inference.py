@@ -58,7 +58,7 @@ def test_profiled_chi2_equals_direct_minimisation(likelihoods, recipe, experimen
     assert lk.form == form
     assert len(lk.branches) == 1
     values = _random_sm_points(seed)
-    terms = get_model("sm").terms(lk.cevns, get_recipe(recipe), values)
+    terms = get_model("sm", get_recipe(recipe).model_options()).terms(lk.cevns.grid, values)
     chi2, best = lk.profile(terms)
     assert chi2.shape == (N_POINTS,)
     assert best["eta"].shape == (N_POINTS, len(lk.nuisances))
@@ -92,11 +92,11 @@ def test_profiled_chi2_deromeri2023_csi2021_grid(likelihoods, data_root):
     n_pts = 2
     values = {k: v[:n_pts] for k, v in _random_sm_points(4).items()}
     model = get_model("sm")
-    chi2, best = lk.profile(lambda cevns: model.terms(cevns, rec, values))
+    chi2, best = lk.profile(lambda cevns: model.terms(cevns.grid, values))
 
     per_branch = np.empty((len(lk.branches), n_pts))
     for ib, branch in enumerate(lk.branches):
-        s_all = lk.signal(model.terms(branch.cevns, rec, values), branch)
+        s_all = lk.signal(model.terms(branch.cevns.grid, values), branch)
         for p in range(n_pts):
             m = direct_minimum(lk, branch, s_all[p])
             per_branch[ib, p] = m.fval  # _explicit_chi2 includes the branch penalty
@@ -114,7 +114,7 @@ def test_profiled_chi2_deromeri2023_csi2021_grid(likelihoods, data_root):
         a4, a6, a7 = (float(at[k][p]) for k in ("alpha_4", "alpha_6_us", "alpha_7_pe"))
         assert -0.25 <= a6 <= 0.25 and -1.0 <= a7 <= 1.0
         (branch,) = deromeri2023_csi2021_branches(rec, lk.setup, data_root, (a4,), a6, a7)
-        s = lk.signal(model.terms(branch.cevns, rec, {k: v[p : p + 1] for k, v in values.items()}), branch)[0]
+        s = lk.signal(model.terms(branch.cevns.grid, {k: v[p : p + 1] for k, v in values.items()}), branch)[0]
         off_grid = direct_minimum(lk, branch, s).fval
         # accuracy of the quadratic refinement: measured 0.04-0.09 at such points since the CsI 2021 SS
         # background is smooth (issue #9; 0.05 of it from the 3-node alpha_4 axis: 5 nodes halve it at
@@ -230,7 +230,7 @@ def test_profile_sin2_combined(combined_deromeri):
     assert prof["chi2_min"] <= prof["chi2"].min() + 1e-12
     np.testing.assert_allclose(prof["chi2"], prof["delta_chi2"] + prof["chi2_min"], rtol=1e-12)
     # the sum of the experiments' profiled chi2
-    chi2_sum = sum(lk.profile(lambda c: an.model.terms(c, an.recipe, {"sin2_theta_w": grid}))[0] for lk in an.likelihoods)
+    chi2_sum = sum(lk.profile(lambda c: an.model.terms(c.grid, {"sin2_theta_w": grid}))[0] for lk in an.likelihoods)
     np.testing.assert_allclose(prof["chi2"], chi2_sum, rtol=1e-12)
     ivs = intervals(prof, ["1sigma", "90%"])
     assert set(ivs) == {"1sigma", "90%"}

@@ -22,7 +22,8 @@ from scipy.integrate import quad
 from scipy.optimize import brentq
 
 import cevns.api as api
-from cevns.couplings import FLAVOURS, sm_couplings
+from cevns.couplings import sm_couplings
+from cevns.experiments.common import sm_reference
 from cevns.gm2 import DELTA_A_MU, SIGMA_A_MU, delta_a_mu_per_g2, gm2_band
 from cevns.models import get_model
 from cevns.models.light_mediators import (
@@ -33,8 +34,10 @@ from cevns.models.light_mediators import (
     light_mediator_models,
 )
 from cevns.nuclei import isotope
-from cevns.prediction import BinnedCEvNS, IsotopeKernel
+from cevns.prediction import IsotopeGrid, TargetGrid
 from cevns.recipes import get_recipe
+from cevns.sources import SOURCES
+from cevns.sources import STOPPED_PION_FLAVOURS as FLAVOURS
 from cevns.weak_charge import nucleon_form_factors
 
 RECIPE = get_recipe("atzori2022")
@@ -71,15 +74,16 @@ DETECTORS = {"Ar": (["Ar40"], 2e-3, 0.150), "CsI": (["Cs133", "I127"], 5e-4, 0.0
 # ----------------------------------------------------------------------------- helpers
 
 
-def synthetic(names, t_mev) -> BinnedCEvNS:
-    """A BinnedCEvNS with our own recoil nodes and the recipe's (Helm) form factors, no kernels."""
+def synthetic(names, t_mev) -> TargetGrid:
+    """A target grid with our own recoil nodes and the recipe's (Helm) form factors, no kernels."""
     t = np.asarray(t_mev, dtype=float)
     iks = []
     for name in names:
         iso = isotope(name, RECIPE.radii)
         fp, fn = nucleon_form_factors(iso, t, RECIPE.form_factor)
-        iks.append(IsotopeKernel(iso, t, fp, fn, {}))
-    return BinnedCEvNS(np.array([0.0, 1.0]), "keVnr", np.array([0.0, 1.0]), tuple(iks), {})
+        iks.append(IsotopeGrid(iso, t, fp, fn))
+    source = SOURCES["csi-2021"]
+    return TargetGrid(tuple(iks), source, sm_reference(RECIPE, source))
 
 
 def q2_of(ik) -> np.ndarray:
@@ -117,8 +121,8 @@ def signed_q(q2, expect_negative=True) -> np.ndarray:
     return -np.sqrt(q2) if expect_negative else np.sqrt(q2)
 
 
-def terms(model, cevns, **values):
-    return get_model(model).terms(cevns, RECIPE, values)
+def terms(model, grid, **values):
+    return get_model(model).terms(grid, values)
 
 
 # ----------------------------------------------------------------------------- model registry vs seed 002 Table 1
@@ -168,8 +172,8 @@ def test_setup_isotopes_match_synthetic_grids(setups):
 @pytest.mark.parametrize("model", ALL_LIGHT)
 def test_g0_reproduces_sm_weak_charges(setups, model):
     for exp, setup in setups.items():
-        sm = setup.cevns.sm_weak_charges(sm_couplings("radiative"))
-        out = get_model(model).terms(setup.cevns, RECIPE, {"g": np.zeros(3), "m_med_mev": np.array([0.1, 10.0, 1e4])})
+        sm = setup.cevns.sm_weak_charges(sm_couplings(FLAVOURS, "radiative"))
+        out = get_model(model).terms(setup.cevns.grid, {"g": np.zeros(3), "m_med_mev": np.array([0.1, 10.0, 1e4])})
         for ik in setup.cevns.isotopes:
             for f in FLAVOURS:
                 q2 = out[("vector", ik.isotope.name, f)]
@@ -192,8 +196,8 @@ def test_eq16_universal_and_b_minus_l_on_real_grids(setups):
     """Q - Q_SM = g^2/(sqrt2 G_F (2MT + M^2)) 3 (Z F_p + N F_n) (universal); B-L: -1/3 of it; no 1/2."""
     g = np.full(MASSES.size, G_SMALL)
     for exp, setup in setups.items():
-        univ = get_model("universal").terms(setup.cevns, RECIPE, {"g": g, "m_med_mev": MASSES})
-        bl = get_model("b-l").terms(setup.cevns, RECIPE, {"g": g, "m_med_mev": MASSES})
+        univ = get_model("universal").terms(setup.cevns.grid, {"g": g, "m_med_mev": MASSES})
+        bl = get_model("b-l").terms(setup.cevns.grid, {"g": g, "m_med_mev": MASSES})
         for ik in setup.cevns.isotopes:
             z, n = ik.isotope.z, ik.isotope.n
             expected = g[:, None] ** 2 * 3 * (z * ik.f_proton + n * ik.f_neutron) / (
@@ -237,7 +241,7 @@ def flavour_grid():
 
 
 def _changed(out, cevns, flavour) -> bool:
-    sm = sm_couplings("radiative")
+    sm = sm_couplings(FLAVOURS, "radiative")
     diffs = []
     for ik in cevns.isotopes:
         ref = (sm[flavour].proton * ik.isotope.z * ik.f_proton + sm[flavour].neutron * ik.isotope.n * ik.f_neutron) ** 2

@@ -48,11 +48,11 @@ def test_batched_profile_equals_branch_loop(deromeri_csi, monkeypatch):
     lower bounds and the refinement stencil resumed, gives the loop's chi2, best branch,
     continuous nuisances and fitted components; also when the points are split in chunks."""
     lk = deromeri_csi
-    rec, model = get_recipe("deromeri2023"), get_model("nsi")
+    model = get_model("nsi", get_recipe("deromeri2023").model_options())
     pts = _nsi_points()
 
     def terms(cevns):
-        return model.terms(cevns, rec, pts)
+        return model.terms(cevns.grid, pts)
 
     reference = _assert_same_profile(lk, terms)
     monkeypatch.setattr(likelihood_mod, "PROFILE_CHUNK_BYTES", 1.0)  # one point per chunk
@@ -63,11 +63,11 @@ def test_batched_profile_catches_a_wrong_stencil(deromeri_csi, monkeypatch):
     """The comparison above can fail: if the rows the refinement reads were left at their
     lower bounds (no resume), the refined chi2 moves away from the branch loop's."""
     lk = deromeri_csi
-    rec, model = get_recipe("deromeri2023"), get_model("nsi")
+    model = get_model("nsi", get_recipe("deromeri2023").model_options())
     pts = _nsi_points()
 
     def terms(cevns):
-        return model.terms(cevns, rec, pts)
+        return model.terms(cevns.grid, pts)
 
     reference = lk.profile_by_branch(terms)
     monkeypatch.setattr(likelihood_mod, "_grid_stencil", lambda grid, node: node[:, None])

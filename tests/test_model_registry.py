@@ -10,7 +10,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cevns.couplings import FLAVOURS
 from cevns.errors import UnknownNameError
 from cevns.models import MODELS, Model, Parameter, get_model, register_model
 from cevns.models import registry as registry_mod
@@ -32,15 +31,15 @@ class ToyUniversalZprime(Model):
             "coupling": Parameter("coupling", 0.0, "", "coupling", "user", (0.0, 1.0)),
         })
 
-    def terms_unnormalised(self, cevns, recipe, v):
-        cpl = couplings_for(recipe)
+    def terms_unnormalised(self, grid, v):
+        cpl = couplings_for(grid)
         g2, m2 = v["coupling"][:, None] ** 2, v["mass_mev"][:, None] ** 2
         out = {}
-        for ik in cevns.isotopes:
+        for ik in grid.isotopes:
             q2 = 2.0 * ik.isotope.mass_mev * ik.t_nr_mev[None, :]
             nuclear = 3 * ik.isotope.z * ik.f_proton[None, :] + 3 * ik.isotope.n * ik.f_neutron[None, :]
             shift = g2 / (np.sqrt(2.0) * G_F * (q2 + m2)) * nuclear
-            for f in FLAVOURS:
+            for f in grid.flavours:
                 q = sm_charge(ik, *cpl[f]) + shift
                 out[("vector", ik.isotope.name, f)] = q * q
         return out

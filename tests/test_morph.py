@@ -80,10 +80,10 @@ def deromeri(data_root):
 
 
 def _nsi_terms(values):
-    rec, model = get_recipe("deromeri2023"), get_model("nsi")
+    model = get_model("nsi", get_recipe("deromeri2023").model_options())
 
     def terms(cevns):
-        return model.terms(cevns, rec, values)
+        return model.terms(cevns.grid, values)
 
     return terms
 
@@ -159,7 +159,7 @@ def test_background_only_fit_with_empty_bins(data_root):
     model = get_model("sm")
 
     def zero(cevns):
-        return {k: 0.0 * v for k, v in model.terms(cevns, rec, {}).items()}
+        return {k: 0.0 * v for k, v in model.terms(cevns.grid, {}).items()}
 
     chi2, _ = lk.profile(zero)
     _, by_node = replace(lk, nonlinear="grid").profile_by_branch(zero)

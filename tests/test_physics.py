@@ -15,13 +15,12 @@ from hypothesis import strategies as st
 from scipy import integrate
 
 from cevns import constants as c
-from cevns.couplings import FLAVOURS, NucleonCouplings, radiative, sm_couplings, tree_level
+from cevns.couplings import NucleonCouplings, radiative, sm_couplings, tree_level
 from cevns.cross_sections import (
     cevns_rate_prefactor_cm2_per_mev,
     dsigma_dt,
     dsigma_dt_cm2_per_mev,
     e_min_mev,
-    flux_inverse_moments,
     kinematic_moment_kernels,
     t_max_mev,
     vector_kinematic_kernel,
@@ -41,12 +40,15 @@ from cevns.form_factors import (
     symmetrized_fermi,
 )
 from cevns.nuclei import isotope
-from cevns.prediction import BinnedCEvNS, IsotopeKernel
+from cevns.prediction import BinnedCEvNS, IsotopeKernel, SMReference
 from cevns.sources import SOURCES, StoppedPionSource, michel_nu_e, michel_nu_mu_bar
+from cevns.sources import STOPPED_PION_FLAVOURS as FLAVOURS
 from cevns.weak_charge import KN_A13, nucleon_form_factors, sm_weak_charge
 
 FAST = settings(max_examples=40, deadline=None)
 SPECTRA = {"nu_e": michel_nu_e, "nu_mu_bar": michel_nu_mu_bar}
+PI_DAR = SOURCES["csi-2021"]  # spectra and moments do not depend on the preset
+flux_inverse_moments = PI_DAR.inverse_moments
 
 
 def _ff(name: str):
@@ -242,7 +244,7 @@ def test_dsigma_dt_closed_form_and_endpoint():
 
 def test_dsigma_dt_coherent_scaling_between_nuclei():
     """At T -> 0 and F = 1: dsigma/dT ratio = (Q1/Q2)^2 M1/M2, i.e. ~ N^2 M coherence."""
-    cpl = tree_level()["nu_e"]
+    cpl = tree_level(FLAVOURS)["nu_e"]
     cs, ar = isotope("Cs133"), isotope("Ar40")
     q_cs = sm_weak_charge(cs, cpl, 1.0, 1.0)
     q_ar = sm_weak_charge(ar, cpl, 1.0, 1.0)
@@ -367,7 +369,7 @@ def test_vector_kinematic_kernel_against_quadrature(flavour, iso_name, t_frac):
         ref, _ = integrate.quad(
             lambda e: float(spec(e)) * (1 - m * t / (2 * e**2)), emin, c.E_NU_MAX_MEV, epsabs=1e-15, epsrel=1e-11
         )
-    k = float(vector_kinematic_kernel(flavour, t, m))
+    k = float(vector_kinematic_kernel(PI_DAR, flavour, t, m))
     assert k == pytest.approx(ref, rel=1e-8, abs=1e-12)
     assert 0.0 <= k <= 1.0
 
@@ -377,7 +379,7 @@ def test_kernel_is_flux_average_of_dsigma_dt():
     iso = isotope("Cs133")
     m, q_w = iso.mass_mev, -37.7
     for t in (1e-4, 3e-3, 1e-2):
-        lhs = cevns_rate_prefactor_cm2_per_mev(m) * q_w**2 * float(vector_kinematic_kernel("nu_e", t, m))
+        lhs = cevns_rate_prefactor_cm2_per_mev(m) * q_w**2 * float(vector_kinematic_kernel(PI_DAR, "nu_e", t, m))
         emin = float(e_min_mev(t, m))
         rhs, _ = integrate.quad(
             lambda e, t=t: float(michel_nu_e(e) * dsigma_dt_cm2_per_mev(e, t, m, q_w)), emin, c.E_NU_MAX_MEV, epsrel=1e-11
@@ -391,8 +393,8 @@ def test_kinematic_moment_kernels_against_quadrature(flavour):
     m = isotope("Ar40").mass_mev
     spec = SPECTRA[flavour]
     t = np.array([0.0, 1e-3, 1e-2, 5e-2])
-    mom = kinematic_moment_kernels(flavour, t, m)
-    np.testing.assert_allclose(mom["m0"] - mom["m2"], vector_kinematic_kernel(flavour, t, m), rtol=1e-12, atol=1e-15)
+    mom = kinematic_moment_kernels(PI_DAR, flavour, t, m)
+    np.testing.assert_allclose(mom["m0"] - mom["m2"], vector_kinematic_kernel(PI_DAR, flavour, t, m), rtol=1e-12, atol=1e-15)
     for i, ti in enumerate(t):
         emin = float(e_min_mev(ti, m))
         ref1, _ = integrate.quad(lambda e: float(spec(e)) / e, emin, c.E_NU_MAX_MEV, epsrel=1e-11)
@@ -408,16 +410,16 @@ def test_vector_kinematic_kernel_prompt_line(iso_name):
     tmax = float(t_max_mev(ep, m))
     t = np.concatenate([np.linspace(0.0, tmax * (1 - 1e-9), 25), [tmax * 1.001, 2 * tmax, 0.1]])
     expected = np.where(t <= tmax, 1 - m * t / (2 * ep**2), 0.0)
-    np.testing.assert_allclose(vector_kinematic_kernel("nu_mu", t, m), expected, rtol=1e-12, atol=1e-12)
-    assert float(vector_kinematic_kernel("nu_mu", 0.0, m)) == 1.0
+    np.testing.assert_allclose(vector_kinematic_kernel(PI_DAR, "nu_mu", t, m), expected, rtol=1e-12, atol=1e-12)
+    assert float(vector_kinematic_kernel(PI_DAR, "nu_mu", 0.0, m)) == 1.0
 
 
 @FAST
 @given(t=st.floats(0.0, 0.1), m=st.floats(1e4, 2e5))
 def test_kernels_monotone_decreasing_in_recoil(t, m):
     for flavour in FLAVOURS:
-        k1 = float(vector_kinematic_kernel(flavour, t, m))
-        k2 = float(vector_kinematic_kernel(flavour, t * 1.01 + 1e-6, m))
+        k1 = float(vector_kinematic_kernel(PI_DAR, flavour, t, m))
+        k2 = float(vector_kinematic_kernel(PI_DAR, flavour, t * 1.01 + 1e-6, m))
         assert 0.0 <= k2 <= k1 + 1e-15 <= 1.0 + 1e-12
 
 
@@ -425,24 +427,24 @@ def test_kernels_monotone_decreasing_in_recoil(t, m):
 
 
 def test_tree_level_couplings():
-    cpl = tree_level(0.23857)
+    cpl = tree_level(FLAVOURS, 0.23857)
     assert set(cpl) == set(FLAVOURS)
     for f in FLAVOURS:
         assert cpl[f].proton == pytest.approx(0.02286, abs=1e-12)
         assert cpl[f].proton == pytest.approx(0.5 - 2 * 0.23857, rel=1e-14)
         assert cpl[f].neutron == -0.5
-    assert tree_level(0.25)["nu_e"].proton == pytest.approx(0.0, abs=1e-15)
-    assert sm_couplings("tree", 0.24)["nu_mu"].proton == pytest.approx(0.02, abs=1e-14)
+    assert tree_level(FLAVOURS, 0.25)["nu_e"].proton == pytest.approx(0.0, abs=1e-15)
+    assert sm_couplings(FLAVOURS, "tree", 0.24)["nu_mu"].proton == pytest.approx(0.02, abs=1e-14)
 
 
 def test_radiative_couplings():
-    cpl = radiative()
+    cpl = radiative(FLAVOURS)
     assert cpl["nu_e"] == NucleonCouplings(0.0401, -0.5094)
     assert cpl["nu_mu"] == NucleonCouplings(0.0318, -0.5094)
     assert cpl["nu_mu_bar"] == NucleonCouplings(0.0318, -0.5094)
-    assert sm_couplings() == cpl
+    assert sm_couplings(FLAVOURS) == cpl
     with pytest.raises(ValueError, match="scheme"):
-        sm_couplings("one-loop")
+        sm_couplings(FLAVOURS, "one-loop")
 
 
 # --------------------------------------------------------------------------- nuclei
@@ -495,7 +497,7 @@ def test_unknown_isotope_lists_known_names():
 
 def test_nucleon_form_factors_and_weak_charge_limits():
     cs = isotope("Cs133")
-    cpl = radiative()["nu_e"]
+    cpl = radiative(FLAVOURS)["nu_e"]
     fp, fn = nucleon_form_factors(cs, np.array([0.0, 1e-12]))
     np.testing.assert_allclose(fp, 1.0, atol=1e-9)
     np.testing.assert_allclose(fn, 1.0, atol=1e-9)
@@ -532,7 +534,8 @@ def _toy_binned(seed: int = 0, n_t: int = 6, n_e: int = 4, n_time: int = 3) -> B
     for f in FLAVOURS:
         x = rng.uniform(0.1, 1.0, n_time)
         fr[f] = x / x.sum()
-    return BinnedCEvNS(np.linspace(0, 1, n_e + 1), "keVnr", np.linspace(0, 6, n_time + 1), (ik,), fr)
+    sm = SMReference(radiative(FLAVOURS), "radiative", 0.23857, "helm")
+    return BinnedCEvNS(np.linspace(0, 1, n_e + 1), "keVnr", np.linspace(0, 6, n_time + 1), (ik,), fr, PI_DAR, sm)
 
 
 def _toy_charges(b: BinnedCEvNS, seed: int = 1):
@@ -605,7 +608,7 @@ def test_fast_path_general_terms_are_linear_and_match_vector_path():
 
 def test_fast_path_sm_weak_charges():
     b = _toy_binned()
-    cpl = radiative()
+    cpl = radiative(FLAVOURS)
     qs = b.sm_weak_charges(cpl)
     ik = b.isotopes[0]
     assert set(qs) == {("Cs133", f) for f in FLAVOURS}

@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 
 import cevns.api as api
-from cevns.couplings import FLAVOURS
 from cevns.results import (
     ContourSet,
     FitResult,
@@ -22,6 +21,7 @@ from cevns.results import (
     Scan2DResult,
     ScanFileResult,
 )
+from cevns.sources import STOPPED_PION_FLAVOURS as FLAVOURS
 
 PROV = {"cevns_version": "0", "recipe": "r", "data_files_sha256": {"a.txt": "00"}}
 

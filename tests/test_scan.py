@@ -36,7 +36,7 @@ def _direct_chi2(an: Analysis, m_med: float, g: float) -> tuple[float, dict[str,
     """Sum over experiments of the minimum over branches of the iminuit minimum over all nuisances."""
     total, etas = 0.0, {}
     for lk in an.likelihoods:
-        terms = an.model.terms(lk.cevns, an.recipe, {"m_med_mev": np.array([m_med]), "g": np.array([g])})
+        terms = an.model.terms(lk.cevns.grid, {"m_med_mev": np.array([m_med]), "g": np.array([g])})
         fits = [direct_minimum(lk, b, lk.signal(terms, b)[0]) for b in lk.branches]
         for f in fits:
             assert f.valid, f"iminuit failed for {lk.experiment} at M = {m_med}, g = {g}: {f.fmin}"

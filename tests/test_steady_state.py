@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from cevns.experiments import csi2021
-from cevns.timing import time_efficiency_integrals_us
+from cevns.sources.timing import time_efficiency_integrals_us
 
 EDGES = csi2021.TIME_EDGES_US
 
@@ -44,7 +44,7 @@ def test_smooth_time_shape_is_a_flat_rate_through_eq33():
 def test_time_efficiency_integrals_against_quadrature():
     from scipy import integrate
 
-    from cevns.timing import time_efficiency
+    from cevns.sources.timing import time_efficiency
 
     edges = np.array([0.0, 0.3, 0.52, 0.6, 1.0, 2.5, 6.0])
     want = [integrate.quad(lambda t: float(time_efficiency(t)), a, b, points=[0.52])[0]
@@ -118,7 +118,7 @@ def _row_chi2(recipe_name: str, steady_state: str):
     sm = get_model("sm")
 
     def terms(cevns):
-        return sm.terms(cevns, rec, {})
+        return sm.terms(cevns.grid, {})
 
     chi2, best = lk.profile(terms)
     best = lk.profile_at_continuous(terms, best)

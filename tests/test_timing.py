@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import integrate
 
-from cevns.timing import (
+from cevns.sources.timing import (
     TAU_MUON_US,
     TAU_PION_US,
     ProtonPulse,
@@ -206,7 +206,7 @@ def test_prompt_cdf_matches_gaussian_exponential_convolution_numerically():
 
 def test_time_efficiency_integrals_closed_form():
     """Flat part and exponential part of eq. (33) integrated exactly; a bin straddling t'."""
-    from cevns.timing import time_efficiency_integrals_us
+    from cevns.sources.timing import time_efficiency_integrals_us
 
     k, t0 = 0.0494, 0.52
     got = time_efficiency_integrals_us([0.0, 0.5, 1.0, 6.0])

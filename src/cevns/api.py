@@ -23,7 +23,6 @@ import numpy as np
 
 from . import __version__
 from . import data as data_mod
-from .couplings import FLAVOURS, sm_couplings
 from .errors import ParameterError, UnknownNameError
 from .experiments import REFERENCE_PREDICTIONS, build_experiment, experiment_names
 from .experiments.common import ExperimentSetup
@@ -74,9 +73,9 @@ def predict(experiment: str, recipe: str | None = None, electron_scattering: boo
     """
     rec = with_es(recipe, electron_scattering)
     setup = load_setup(experiment, rec)
-    q = setup.cevns.sm_weak_charges(sm_couplings(rec.couplings, rec.sin2_theta_w))
+    q = setup.cevns.sm_weak_charges(setup.cevns.sm.couplings)
     by_flavour = setup.cevns.counts_by_flavour(q)
-    total = sum(by_flavour[f] for f in FLAVOURS)
+    total = sum(by_flavour[f] for f in setup.cevns.flavours)
     extra = {}
     if "f90_given_energy" in setup.notes:  # LAr: the full 12 E x 8 F90 x 10 t option
         f90 = setup.notes["f90_given_energy"]
@@ -90,14 +89,14 @@ def predict(experiment: str, recipe: str | None = None, electron_scattering: boo
     if setup.cevns.es_atoms:
         from .models import get_model
 
-        es = setup.cevns.counts_by_process(get_model("sm").terms(setup.cevns, rec, {}))["es"][0]
+        es = setup.cevns.counts_by_process(get_model("sm", rec.model_options()).terms(setup.cevns.grid, {}))["es"][0]
         extra = {"es_total": float(es.sum()), "es_bins": es}  # replaces bins_3d (as before)
     ref_value, ref_source = REFERENCE_PREDICTIONS[experiment]
     return Prediction(
         experiment=experiment,
         recipe=rec.name,
         cevns_total=float(total.sum()),
-        cevns_by_flavor={f: float(by_flavour[f].sum()) for f in FLAVOURS},
+        cevns_by_flavor={f: float(by_flavour[f].sum()) for f in setup.cevns.flavours},
         backgrounds={k: float(c.counts.sum()) for k, c in setup.backgrounds.items()},
         observed_total=float(setup.observed.sum()),
         reference_cevns_total=ref_value,

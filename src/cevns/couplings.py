@@ -10,25 +10,24 @@ Two conventions:
 
 Antineutrinos have the same vector couplings for CEvNS (the cross section of seed 002
 eq. 10 is the same for nu and nu-bar); the anti-nu_mu of the SNS flux takes the nu_mu
-values.
+values. The flavours are those of the source (``source.flavours``), passed in: nothing
+here assumes a stopped-pion source.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .constants import SIN2_THETA_W_LOW_ENERGY
 from .errors import UnknownNameError
 
-#: The three flavours of a stopped-pion source, in this order everywhere in cevns.
-FLAVOURS = ("nu_e", "nu_mu", "nu_mu_bar")
-
-#: Which lepton flavour each SNS neutrino species carries.
-LEPTON_FLAVOUR = {"nu_e": "e", "nu_mu": "mu", "nu_mu_bar": "mu"}
+#: Which lepton flavour each neutrino species carries (flavour names of every source).
+LEPTON_FLAVOUR = {"nu_e": "e", "nu_mu": "mu", "nu_tau": "tau", "nu_e_bar": "e", "nu_mu_bar": "mu", "nu_tau_bar": "tau"}
 
 #: +1 for neutrinos, -1 for antineutrinos (BSM vector terms flip sign relative to the SM
 #: one for antineutrinos, seed 001 sec. 3 last paragraph).
-HELICITY_SIGN = {"nu_e": 1, "nu_mu": 1, "nu_mu_bar": -1}
+HELICITY_SIGN = {"nu_e": 1, "nu_mu": 1, "nu_tau": 1, "nu_e_bar": -1, "nu_mu_bar": -1, "nu_tau_bar": -1}
 
 
 @dataclass(frozen=True)
@@ -39,10 +38,17 @@ class NucleonCouplings:
     neutron: float
 
 
-def tree_level(sin2_theta_w: float = SIN2_THETA_W_LOW_ENERGY) -> dict[str, NucleonCouplings]:
-    """Tree-level couplings for every SNS flavour (seed 004 eq. 2)."""
+def _check_flavours(flavours: Sequence[str]) -> None:
+    unknown = [f for f in flavours if f not in LEPTON_FLAVOUR]
+    if unknown:
+        raise UnknownNameError(f"unknown flavour(s) {', '.join(unknown)}; known: {', '.join(LEPTON_FLAVOUR)}")
+
+
+def tree_level(flavours: Sequence[str], sin2_theta_w: float = SIN2_THETA_W_LOW_ENERGY) -> dict[str, NucleonCouplings]:
+    """Tree-level couplings for each of ``flavours`` (seed 004 eq. 2)."""
+    _check_flavours(flavours)
     cpl = NucleonCouplings(0.5 - 2.0 * sin2_theta_w, -0.5)
-    return {f: cpl for f in FLAVOURS}
+    return {f: cpl for f in flavours}
 
 
 #: Radiatively corrected couplings, seed 002 eq. (12).
@@ -50,17 +56,25 @@ RADIATIVE_PROTON = {"e": 0.0401, "mu": 0.0318}
 RADIATIVE_NEUTRON = -0.5094
 
 
-def radiative() -> dict[str, NucleonCouplings]:
-    """Radiatively corrected flavour-dependent couplings (seed 002 eq. 12)."""
+def radiative(flavours: Sequence[str]) -> dict[str, NucleonCouplings]:
+    """Radiatively corrected flavour-dependent couplings for each of ``flavours`` (seed 002 eq. 12;
+    defined for e and mu flavours)."""
+    _check_flavours(flavours)
+    missing = [f for f in flavours if LEPTON_FLAVOUR[f] not in RADIATIVE_PROTON]
+    if missing:
+        raise UnknownNameError(f"no radiative couplings for {', '.join(missing)} (seed 002 eq. 12 gives e and mu)")
     return {
-        f: NucleonCouplings(RADIATIVE_PROTON[LEPTON_FLAVOUR[f]], RADIATIVE_NEUTRON) for f in FLAVOURS
+        f: NucleonCouplings(RADIATIVE_PROTON[LEPTON_FLAVOUR[f]], RADIATIVE_NEUTRON) for f in flavours
     }
 
 
-def sm_couplings(scheme: str = "radiative", sin2_theta_w: float = SIN2_THETA_W_LOW_ENERGY) -> dict[str, NucleonCouplings]:
-    """Couplings by scheme name: ``radiative`` (seed 002 eq. 12) or ``tree`` (seed 004 eq. 2)."""
+def sm_couplings(
+    flavours: Sequence[str], scheme: str = "radiative", sin2_theta_w: float = SIN2_THETA_W_LOW_ENERGY
+) -> dict[str, NucleonCouplings]:
+    """Couplings of ``flavours`` (a source's) by scheme name: ``radiative`` (seed 002 eq. 12) or
+    ``tree`` (seed 004 eq. 2)."""
     if scheme == "radiative":
-        return radiative()
+        return radiative(flavours)
     if scheme == "tree":
-        return tree_level(sin2_theta_w)
+        return tree_level(flavours, sin2_theta_w)
     raise UnknownNameError(f"unknown coupling scheme {scheme!r}; choose 'radiative' or 'tree'")

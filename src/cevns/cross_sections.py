@@ -12,8 +12,9 @@ The fast path of DESIGN.md needs, per flavour, the flux-averaged kinematic facto
 
     k_f(T) = int_{E_min(T)} dE phi_f(E) (1 - M T / (2 E^2)),
 
-which for the pi-DAR spectra (polynomials in E) is done here in closed form through
-the inverse moments m_n(T) = int_{E_min(T)} phi_f(E) E^-n dE, n = 0, 1, 2.
+assembled here from the inverse moments m_n(T) = int_{E_min(T)} phi_f(E) E^-n dE,
+n = 0, 1, 2, that the source gives (:meth:`cevns.sources.base.Source.inverse_moments`;
+closed form for the pi-DAR spectra). Nothing here depends on which source it is.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .constants import E_NU_MAX_MEV, E_NU_PROMPT_MEV, G_FERMI_MEV2, HBARC2_MEV2_CM2, M_MUON_MEV
-from .errors import UnknownNameError
+from .constants import G_FERMI_MEV2, HBARC2_MEV2_CM2
+from .sources.base import Source
 
 
 def t_max_mev(e_nu_mev: ArrayLike, mass_mev: float) -> NDArray[np.float64]:
@@ -55,59 +56,28 @@ def dsigma_dt_cm2_per_mev(
     return dsigma_dt(e_nu_mev, t_mev, mass_mev, weak_charge) * HBARC2_MEV2_CM2
 
 
-# Michel spectra as polynomials sum_k c_k E^k on [0, m_mu/2] (seed 002 eqs. 2-3).
-_MICHEL_COEFFS = {
-    "nu_mu_bar": {2: 64.0 * 0.75 / M_MUON_MEV**3, 3: -64.0 / M_MUON_MEV**4},
-    "nu_e": {2: 192.0 * 0.5 / M_MUON_MEV**3, 3: -192.0 / M_MUON_MEV**4},
-}
-
-
-def flux_inverse_moments(flavour: str, e_min: ArrayLike) -> NDArray[np.float64]:
-    """m_n = int_{e_min}^{E_max} phi_f(E) E^-n dE for n = 0, 1, 2, unit-normalised spectrum.
-
-    Returns an array of shape ``(3,) + e_min.shape`` [MeV^-n]. Closed form; the prompt
-    line gives E_p^-n Theta(E_p >= e_min).
-    """
-    emin = np.asarray(e_min, dtype=float)
-    if flavour == "nu_mu":
-        inside = (emin <= E_NU_PROMPT_MEV).astype(float)
-        return np.stack([inside * E_NU_PROMPT_MEV ** (-n) for n in range(3)])
-    try:
-        coeffs = _MICHEL_COEFFS[flavour]
-    except KeyError:
-        raise UnknownNameError(f"unknown flavour {flavour!r}; use nu_e, nu_mu or nu_mu_bar") from None
-    lo = np.clip(emin, 0.0, E_NU_MAX_MEV)
-    hi = E_NU_MAX_MEV
-    out = []
-    for n in range(3):
-        total = np.zeros_like(lo)
-        for k, ck in coeffs.items():
-            p = k - n + 1  # exponent after integration, >= 1 here
-            total = total + ck * (hi**p - lo**p) / p
-        out.append(total)
-    return np.stack(out)
-
-
-def vector_kinematic_kernel(flavour: str, t_mev: ArrayLike, mass_mev: float) -> NDArray[np.float64]:
-    """k_f(T) = int dE phi_f(E) (1 - M T/(2 E^2)) over E >= E_min(T) (dimensionless).
+def vector_kinematic_kernel(source: Source, flavour: str, t_mev: ArrayLike, mass_mev: float) -> NDArray[np.float64]:
+    """k_f(T) = int dE phi_f(E) (1 - M T/(2 E^2)) over E >= E_min(T) (dimensionless), phi_f the
+    unit-normalised spectrum of ``flavour`` of ``source``.
 
     The flux-averaged kinematic factor of every vector-type cross section: the event
-    rate per nucleus is eta * G_F^2 M / pi * Q_f(T)^2 * k_f(T).
+    rate per nucleus is eta_f * G_F^2 M / pi * Q_f(T)^2 * k_f(T) (seed 002 eq. 10).
     """
     t = np.asarray(t_mev, dtype=float)
-    m0, _, m2 = flux_inverse_moments(flavour, e_min_mev(t, mass_mev))
+    m0, _, m2 = source.inverse_moments(flavour, e_min_mev(t, mass_mev))
     return np.clip(m0 - 0.5 * mass_mev * t * m2, 0.0, None)
 
 
-def kinematic_moment_kernels(flavour: str, t_mev: ArrayLike, mass_mev: float) -> dict[str, NDArray[np.float64]]:
-    """The three flux-averaged kinematic structures every CEvNS cross section is built from.
+def kinematic_moment_kernels(source: Source, flavour: str, t_mev: ArrayLike, mass_mev: float) -> dict[str, NDArray[np.float64]]:
+    """The three flux-averaged kinematic structures every CEvNS cross section is built from,
+    for ``flavour`` of ``source``.
 
     ``m0`` = int phi dE, ``m1`` = T int phi/E dE, ``m2`` = (M T/2) int phi/E^2 dE, all over
     E >= E_min(T). The vector kernel is m0 - m2; scalar terms go with m2 (M T/2E^2),
     recoil terms T/E with m1 (seed 004 eqs. 8, 14-15).
     """
     t = np.asarray(t_mev, dtype=float)
-    m0, m1, m2 = flux_inverse_moments(flavour, e_min_mev(t, mass_mev))
+    m0, m1, m2 = source.inverse_moments(flavour, e_min_mev(t, mass_mev))
     return {"m0": m0, "m1": t * m1, "m2": 0.5 * mass_mev * t * m2}
 
 

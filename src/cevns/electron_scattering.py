@@ -42,7 +42,8 @@ def z_eff(atom: str, t_er_kev: ArrayLike) -> NDArray[np.float64]:
 
 
 def es_couplings(flavour: str, sin2_theta_w: float = SIN2_THETA_W_LOW_ENERGY) -> tuple[float, float]:
-    """(g_V, g_A) of nu-e scattering for an SNS flavour (seed 004 after eq. 4)."""
+    """(g_V, g_A) of nu-e scattering for ``flavour`` (any of :data:`cevns.couplings.LEPTON_FLAVOUR`;
+    seed 004 after eq. 4: charged current for the electron flavour, g_A sign flipped for antineutrinos)."""
     lep = LEPTON_FLAVOUR[flavour]
     if lep == "e":
         gv, ga = 2 * sin2_theta_w + 0.5, 0.5

@@ -53,7 +53,7 @@ class Analysis:
         details = {}
         for lk in self.likelihoods:
             def terms(cevns, merged=merged):
-                return self.model.terms(cevns, self.recipe, merged)
+                return self.model.terms(cevns.grid, merged)
 
             chi2, best = lk.profile(terms)
             details[lk.experiment] = best
@@ -92,7 +92,7 @@ class Analysis:
         merged = {**self.fixed, **{k: np.array([v]) for k, v in best.items()}}
         for lk in self.likelihoods:
             def terms(cevns, merged=merged):
-                return self.model.terms(cevns, self.recipe, merged)
+                return self.model.terms(cevns.grid, merged)
 
             details[lk.experiment] = lk.profile_at_continuous(terms, details[lk.experiment])
         return {
@@ -104,7 +104,7 @@ class Analysis:
         }
 
     def _default(self, name: str) -> float:
-        v = self.fixed.get(name, self.model.default(name, self.recipe))
+        v = self.fixed.get(name, self.model.default(name, self.likelihoods[0].cevns.grid))
         if np.isnan(v):
             iso = {"rn_cs": "Cs133", "rn_i": "I127", "rn_ar": "Ar40", "rn_csi": "Cs133"}.get(name)
             from .nuclei import isotope
@@ -162,7 +162,7 @@ def make_analysis(
 ) -> Analysis:
     """Build an analysis; errors name the valid experiments, recipes and models."""
     rec = get_recipe(recipe)
-    mod = get_model(model)
+    mod = get_model(model, rec.model_options())
     if not experiments:
         raise UnknownNameError(f"no experiment given; choose from {', '.join(experiment_names())}")
     for e in experiments:

@@ -72,10 +72,11 @@ class Recipe:
     ngi_normalisation: ``printed`` (default) takes C_V and C_T of the NGI model as seed
         004 eqs. (9), (11) print them; ``published`` doubles both per unit coupling, the
         normalisation under which seed 004 eq. (45) reports its C_V and C_T intervals.
+        A model option (:meth:`model_options`).
     es_vector_normalisation: light vector mediators on electrons (ES). ``consistent``
         (default) shifts g_V^e by g^2 Q'_l Q'_e / (sqrt2 G_F (2 m_e T + M^2)), the
         normalisation of seed 004 eqs. (12), (23) and seed 002 eq. (16); ``printed`` uses
-        the 1/(2 sqrt2 G_F) of seed 004 eq. (13) as printed.
+        the 1/(2 sqrt2 G_F) of seed 004 eq. (13) as printed. A model option.
     nonlinear_nuisances: how the non-linear nuisances of a likelihood (the CsI 2021
         alpha_4, alpha_6, alpha_7 of seed 004) are profiled. ``morph`` (default) interpolates
         their templates smoothly between the grid nodes and minimises the chi2 over all
@@ -111,6 +112,11 @@ class Recipe:
         """Name of the likelihood structure (preset) this recipe uses."""
         return self.likelihood or self.name
 
+    def model_options(self) -> dict[str, str]:
+        """The choices that are model options (:data:`MODEL_OPTIONS`), for
+        :func:`cevns.models.get_model`; each model takes the ones it declares."""
+        return {k: getattr(self, k) for k in MODEL_OPTIONS}
+
     def to_dict(self) -> dict:
         """Plain-data form for JSON output and provenance."""
         return asdict(self)
@@ -127,6 +133,8 @@ class Recipe:
         return replace(self, **changes)
 
 
+#: recipe choices that are passed to models as construction options (never the recipe itself)
+MODEL_OPTIONS = ("ngi_normalisation", "es_vector_normalisation")
 #: sub-table of ``[nuisances.EXPERIMENT]`` that applies when electron scattering is on
 ES_SUBTABLE = "electron-scattering"
 #: preset names, in the order ``cevns recipes`` lists them

@@ -10,15 +10,16 @@ import numpy as np
 import pytest
 
 from cevns import data as data_mod
-from cevns.couplings import FLAVOURS, sm_couplings
+from cevns.couplings import sm_couplings
 from cevns.experiments import REFERENCE_PREDICTIONS, build_experiment, csi2017, csi2021, lar2020
 from cevns.recipes import RECIPES, get_recipe
 from cevns.sources import SOURCES
-from cevns.timing import binned_fractions
+from cevns.sources import STOPPED_PION_FLAVOURS as FLAVOURS
+from cevns.sources.timing import binned_fractions
 
 
 def sm_counts(setup, recipe):
-    q = setup.cevns.sm_weak_charges(sm_couplings(recipe.couplings, recipe.sin2_theta_w))
+    q = setup.cevns.sm_weak_charges(sm_couplings(FLAVOURS, recipe.couplings, recipe.sin2_theta_w))
     return setup.cevns.counts(q)
 
 
@@ -65,7 +66,7 @@ def test_csi2021_physical_time_normalisation_is_the_documented_finding(data_root
     phys_setup = csi2021.build(phys_rec, data_root)
     phys = sm_counts(phys_setup, phys_rec)
     pulse = SOURCES["csi-2021"].pulse
-    q = phys_setup.cevns.sm_weak_charges(sm_couplings(rec.couplings))
+    q = phys_setup.cevns.sm_weak_charges(sm_couplings(FLAVOURS, rec.couplings))
     by_f = phys_setup.cevns.counts_by_flavour(q)
     in_window = {f: binned_fractions(f, np.array([0.0, 6.0]), pulse)[0] for f in FLAVOURS}
     assert win.sum() == pytest.approx(sum(by_f[f].sum() / in_window[f] for f in FLAVOURS), rel=1e-9)

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from ..constants import AVOGADRO, E_NU_MAX_MEV, GRAMS_PER_KG
-from ..couplings import FLAVOURS
+from ..constants import AVOGADRO, GRAMS_PER_KG
+from ..couplings import sm_couplings
 from ..cross_sections import (
     cevns_rate_prefactor_cm2_per_mev,
     kinematic_moment_kernels,
@@ -18,8 +18,9 @@ from ..cross_sections import (
 )
 from ..detectors import recoil_grid_kev
 from ..nuclei import Isotope
-from ..prediction import BinnedCEvNS, IsotopeKernel
-from ..sources import StoppedPionSource
+from ..prediction import BinnedCEvNS, IsotopeKernel, SMReference
+from ..recipes import Recipe
+from ..sources import Source
 from ..weak_charge import nucleon_form_factors
 
 
@@ -33,10 +34,21 @@ def targets_per_isotope(detector_mass_kg: float, molecule: Sequence[tuple[Isotop
     return [n_molecules * k for _, k in molecule]
 
 
+def sm_reference(recipe: Recipe, source: Source) -> SMReference:
+    """The SM reference of ``recipe`` for the flavours of ``source``: couplings by the recipe's
+    scheme (seed 002 eq. 12 or seed 004 eq. 2), its sin^2(theta_W) and form factor."""
+    return SMReference(
+        sm_couplings(source.flavours, recipe.couplings, recipe.sin2_theta_w),
+        recipe.couplings,
+        recipe.sin2_theta_w,
+        recipe.form_factor,
+    )
+
+
 def build_isotope_kernel(
     isotope: Isotope,
     n_targets: float,
-    source: StoppedPionSource,
+    source: Source,
     energy_response: Callable[[NDArray[np.float64]], NDArray[np.float64]],
     form_factor_name: str,
     t_min_kev: float = 0.5,
@@ -47,22 +59,23 @@ def build_isotope_kernel(
 
     ``energy_response(t_nr_kev)`` returns ``(n_T, n_E)`` probabilities (efficiency
     included) of a true recoil landing in each reconstructed energy bin. The true-recoil
-    grid is log-spaced Gauss-Legendre from ``t_min_kev`` to the kinematic end point, or
-    the explicit ``grid_kev = (nodes, weights)``.
+    grid is log-spaced Gauss-Legendre from ``t_min_kev`` to the kinematic end point of
+    the source's largest energy, or the explicit ``grid_kev = (nodes, weights)``. One
+    kernel per flavour of ``source``, with its fluence eta_f and moments.
     """
     if grid_kev is None:
-        t_hi_kev = float(t_max_mev(E_NU_MAX_MEV, isotope.mass_mev)) * 1e3
+        t_hi_kev = float(t_max_mev(source.e_max_mev, isotope.mass_mev)) * 1e3
         t_kev, w_kev = recoil_grid_kev(t_min_kev, t_hi_kev, n_nodes)
     else:
         t_kev, w_kev = (np.asarray(a, dtype=float) for a in grid_kev)
     t_mev, w_mev = t_kev * 1e-3, w_kev * 1e-3
     response = energy_response(t_kev)
-    norm = n_targets * source.eta_per_cm2 * cevns_rate_prefactor_cm2_per_mev(isotope.mass_mev)
     kernel = {}
-    for f in FLAVOURS:
-        k_f = vector_kinematic_kernel(f, t_mev, isotope.mass_mev)
+    for f in source.flavours:
+        norm = n_targets * source.fluence_per_cm2(f) * cevns_rate_prefactor_cm2_per_mev(isotope.mass_mev)
+        k_f = vector_kinematic_kernel(source, f, t_mev, isotope.mass_mev)
         kernel[("vector", f)] = (norm * k_f * w_mev)[:, None] * response
-        for name, k in kinematic_moment_kernels(f, t_mev, isotope.mass_mev).items():
+        for name, k in kinematic_moment_kernels(source, f, t_mev, isotope.mass_mev).items():
             kernel[(name, f)] = (norm * k * w_mev)[:, None] * response
     fp, fn = nucleon_form_factors(isotope, t_mev, form_factor_name)
     return IsotopeKernel(isotope, t_mev, fp, fn, kernel)
@@ -80,7 +93,7 @@ class Atom:
 def build_es_kernel(
     atom: Atom,
     n_atoms: float,
-    source: StoppedPionSource,
+    source: Source,
     energy_response: Callable[[NDArray[np.float64]], NDArray[np.float64]],
     t_min_kev: float = 0.05,
     t_max_kev: float = 60.0,
@@ -95,16 +108,15 @@ def build_es_kernel(
     quenching) to reconstructed bins.
     """
     from ..constants import M_ELECTRON_MEV
-    from ..cross_sections import flux_inverse_moments
     from ..electron_scattering import e_min_electron_mev, es_prefactor_cm2_per_mev, z_eff
 
     t_kev, w_kev = recoil_grid_kev(t_min_kev, t_max_kev, n_nodes)
     t_mev, w_mev = t_kev * 1e-3, w_kev * 1e-3
     response = energy_response(t_kev)
-    norm = n_atoms * source.eta_per_cm2 * es_prefactor_cm2_per_mev() * z_eff(atom.element, t_kev)
     kernel = {}
-    for f in FLAVOURS:
-        m0, m1, m2 = flux_inverse_moments(f, e_min_electron_mev(t_mev))
+    for f in source.flavours:
+        norm = n_atoms * source.fluence_per_cm2(f) * es_prefactor_cm2_per_mev() * z_eff(atom.element, t_kev)
+        m0, m1, m2 = source.inverse_moments(f, e_min_electron_mev(t_mev))
         parts = {"es_m0": m0, "es_m1": t_mev * m1, "es_m2": t_mev**2 * m2, "es_me": M_ELECTRON_MEV * t_mev * m2,
                  "es_mm": m0 / t_mev - m1}
         for name, k in parts.items():

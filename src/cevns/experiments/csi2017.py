@@ -28,14 +28,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .. import data as data_mod
-from ..couplings import FLAVOURS
 from ..errors import RecipeError
 from ..nuclei import isotope
 from ..prediction import BinnedCEvNS
 from ..recipes import Recipe
 from ..sources import SOURCES
-from ..timing import binned_fractions
-from .common import Component, ExperimentSetup, build_isotope_kernel, targets_per_isotope
+from .common import Component, ExperimentSetup, build_isotope_kernel, sm_reference, targets_per_isotope
 from .registry import register_experiment
 
 RELEASE = "csi-2017"
@@ -102,11 +100,11 @@ def build(recipe: Recipe, root: Path | None = None, nodes_per_bin: int = 8, ligh
         for iso, n in ((cs, n_cs), (i, n_i))
     )
     fractions = {}
-    for f in FLAVOURS:
-        frac = binned_fractions(f, TIME_EDGES_US, source.pulse)
+    for f in source.flavours:
+        frac = source.timing.binned_fractions(f, TIME_EDGES_US)
         fractions[f] = frac / frac.sum() if recipe.time_normalisation == "window" else frac
     meta = {"release": RELEASE, "roi_pe": ROI_PE, "baseline_m": source.baseline_m}
-    cevns = BinnedCEvNS(PE_EDGES, "PE", TIME_EDGES_US, kernels, fractions, meta)
+    cevns = BinnedCEvNS(PE_EDGES, "PE", TIME_EDGES_US, kernels, fractions, source, sm_reference(recipe, source), meta)
 
     observed = _grid_table("data_coincidence_beamOn.txt", root)
     ss = _grid_table("data_anticoincidence_beamOn.txt", root)

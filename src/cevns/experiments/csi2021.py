@@ -8,7 +8,7 @@ Detector model (seed 004 sec. 3.1 and appendix A, release ancillary files):
 * energy efficiency eff(PE) from ``effCoefficients.txt`` (eq. 30; nominal or +-1 sigma),
   clipped at zero (the logistic form goes negative below ~5.5 PE);
 * arrival times: SNS pulse (Gaussian, a = 440 ns, b = 150 ns) convolved with the pi/mu
-  decay chain (:mod:`cevns.timing`), times the time efficiency of eq. (33);
+  decay chain (:mod:`cevns.sources.timing`), times the time efficiency of eq. (33);
 * Cs and I summed incoherently.
 
 Analysis window and binning: PE < 60 and t_rec < 6 us, 9 PE bins x 11 time bins with
@@ -45,15 +45,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .. import data as data_mod
-from ..couplings import FLAVOURS
 from ..detectors import fold_density_into_bins, gamma_smearing_pdf, logistic_efficiency, polynomial_scintillation_kev_ee
 from ..errors import RecipeError, UnknownNameError
 from ..nuclei import isotope
 from ..prediction import BinnedCEvNS
 from ..recipes import Recipe
-from ..sources import SOURCES
-from ..timing import binned_fractions, efficiency_weighted_fractions, time_efficiency, time_efficiency_integrals_us
-from .common import Atom, Component, ExperimentSetup, build_es_kernel, build_isotope_kernel, targets_per_isotope
+from ..sources import SOURCES, ArrivalTimeModel
+from ..sources.timing import time_efficiency, time_efficiency_integrals_us
+from .common import Atom, Component, ExperimentSetup, build_es_kernel, build_isotope_kernel, sm_reference, targets_per_isotope
 from .registry import register_experiment
 
 RELEASE = "csi-2021"
@@ -158,8 +157,11 @@ def neutron_template(pe: NDArray[np.float64], tr: NDArray[np.float64], apply_tim
     return np.outer(pe_shape, t_hist) * pe_fraction_in_window
 
 
-def time_fractions(pulse, normalisation: str = "window", edges_us=TIME_EDGES_US) -> dict[str, NDArray[np.float64]]:
-    """Per-flavour fraction of CEvNS in each time bin, time efficiency (seed 004 eq. 33) applied.
+def time_fractions(
+    timing: ArrivalTimeModel, flavours: tuple[str, ...], normalisation: str = "window", edges_us=TIME_EDGES_US
+) -> dict[str, NDArray[np.float64]]:
+    """Fraction of CEvNS of each of ``flavours`` in each time bin under the source's arrival-time
+    model ``timing``, time efficiency (seed 004 eq. 33) applied.
 
     ``normalisation="window"`` divides by the arrival probability inside the window
     (seed 004 sec. 3.1); ``"physical"`` does not.
@@ -168,10 +170,10 @@ def time_fractions(pulse, normalisation: str = "window", edges_us=TIME_EDGES_US)
         raise RecipeError(f"unknown time normalisation {normalisation!r}; choose 'window' or 'physical'")
     out = {}
     window = np.array([edges_us[0], edges_us[-1]])
-    for f in FLAVOURS:
-        frac = efficiency_weighted_fractions(f, edges_us, pulse)
+    for f in flavours:
+        frac = timing.efficiency_weighted_fractions(f, edges_us, time_efficiency)
         if normalisation == "window":
-            frac = frac / binned_fractions(f, window, pulse)[0]
+            frac = frac / timing.binned_fractions(f, window)[0]
         out[f] = frac
     return out
 
@@ -249,7 +251,8 @@ class CsI2021Builder:
         """Per-flavour time-bin fractions with the proton pulse moved by ``timing_shift_us`` [us]."""
         key = float(timing_shift_us)
         if key not in self._fractions:
-            self._fractions[key] = time_fractions(SOURCES[RELEASE].pulse.shifted(key), self.recipe.time_normalisation)
+            source = SOURCES[RELEASE]
+            self._fractions[key] = time_fractions(source.timing.shifted(key), source.flavours, self.recipe.time_normalisation)
         return self._fractions[key]
 
     def neutron_template(self, kind: str, shift_us: float = 0.0) -> NDArray[np.float64]:
@@ -277,8 +280,10 @@ class CsI2021Builder:
         """The CsI 2021 setup at efficiency shift ``efficiency_shift_pe`` [PE] (alpha_7) and
         proton-pulse shift ``timing_shift_us`` [us] (alpha_6; CEvNS timing only, as in :func:`build`)."""
         kernels, es_atoms = self.kernels(efficiency_shift_pe)
-        meta = {"release": RELEASE, "baseline_m": SOURCES[RELEASE].baseline_m}
-        cevns = BinnedCEvNS(PE_EDGES, "PE", TIME_EDGES_US, kernels, self.fractions(timing_shift_us), meta, es_atoms)
+        source = SOURCES[RELEASE]
+        meta = {"release": RELEASE, "baseline_m": source.baseline_m}
+        cevns = BinnedCEvNS(PE_EDGES, "PE", TIME_EDGES_US, kernels, self.fractions(timing_shift_us), source,
+                            sm_reference(self.recipe, source), meta, es_atoms)
         observed, ac, backgrounds = self._data_and_backgrounds()
         notes = {"efficiency": self.efficiency, "anticoincidence_counts": ac, "builder": self}
         return ExperimentSetup(RELEASE, cevns, dict(backgrounds), observed, "PE", notes, dict(self.release.files))

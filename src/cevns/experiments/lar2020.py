@@ -30,15 +30,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .. import data as data_mod
-from ..couplings import FLAVOURS
 from ..detectors import gaussian_bin_probabilities, linear_quenching_kev_ee, tabulated_efficiency
 from ..errors import RecipeError
 from ..nuclei import NATURAL_ARGON_ABUNDANCE, isotope
 from ..prediction import BinnedCEvNS
 from ..recipes import Recipe
-from ..sources import SOURCES
-from ..timing import binned_fractions
-from .common import Component, ExperimentSetup, build_isotope_kernel, targets_per_isotope
+from ..sources import SOURCES, ArrivalTimeModel
+from .common import Component, ExperimentSetup, build_isotope_kernel, sm_reference, targets_per_isotope
 from .registry import register_experiment
 
 RELEASE = "lar-2020"
@@ -96,8 +94,11 @@ def energy_response_factory(efficiency):
     return response
 
 
-def time_fractions(pulse, normalisation: str = "window", edges_us=TIME_EDGES_US) -> dict[str, NDArray[np.float64]]:
-    """Per-flavour fraction of CEvNS in each t_trig bin (no time efficiency for LAr).
+def time_fractions(
+    timing: ArrivalTimeModel, flavours: tuple[str, ...], normalisation: str = "window", edges_us=TIME_EDGES_US
+) -> dict[str, NDArray[np.float64]]:
+    """Fraction of CEvNS of each of ``flavours`` in each t_trig bin under the source's arrival-time
+    model ``timing`` (no time efficiency for LAr).
 
     ``window`` normalises to 1 inside the -0.1-4.9 us window, as the released CEvNS PDF
     is; ``physical`` keeps the true in-window fraction.
@@ -105,8 +106,8 @@ def time_fractions(pulse, normalisation: str = "window", edges_us=TIME_EDGES_US)
     if normalisation not in ("window", "physical"):
         raise RecipeError(f"unknown time normalisation {normalisation!r}; choose 'window' or 'physical'")
     out = {}
-    for f in FLAVOURS:
-        frac = binned_fractions(f, edges_us, pulse)
+    for f in flavours:
+        frac = timing.binned_fractions(f, edges_us)
         out[f] = frac / frac.sum() if normalisation == "window" else frac
     return out
 
@@ -130,13 +131,14 @@ def build(recipe: Recipe, root: Path | None = None, n_nodes: int = 200) -> Exper
     pdfs = {k: load_pdf3d(v, root) for k, v in PDF_FILES.items()}
     if recipe.lar_time_model == "release":
         released_t = pdfs["cevns"].sum(axis=(0, 1))
-        fractions = {f: released_t / released_t.sum() for f in FLAVOURS}
+        fractions = {f: released_t / released_t.sum() for f in source.flavours}
     elif recipe.lar_time_model == "decay-chain":
-        fractions = time_fractions(source.pulse, recipe.time_normalisation)
+        fractions = time_fractions(source.timing, source.flavours, recipe.time_normalisation)
     else:
         raise RecipeError(f"unknown lar_time_model {recipe.lar_time_model!r}; choose 'decay-chain' or 'release'")
     meta = {"release": RELEASE, "baseline_m": source.baseline_m}
-    cevns = BinnedCEvNS(ENERGY_EDGES_KEV_EE, "keVee", TIME_EDGES_US, kernels, fractions, meta)
+    cevns = BinnedCEvNS(ENERGY_EDGES_KEV_EE, "keVee", TIME_EDGES_US, kernels, fractions, source,
+                        sm_reference(recipe, source), meta)
 
     shapes = {k: load_pdf3d(v, root) for k, v in SHAPE_FILES.items()}
     f90_given_e = pdfs["cevns"].sum(axis=2)

@@ -382,8 +382,6 @@ class ExperimentLikelihood:
         the time fractions and the binning are applied per branch. The arithmetic is that
         of :meth:`BinnedCEvNS.counts_by_process`, in the same order.
         """
-        from ..couplings import FLAVOURS
-
         branch_terms = self._branch_terms(terms)
         energy: dict[tuple, dict[str, NDArray[np.float64]]] = {}
 
@@ -414,7 +412,7 @@ class ExperimentLikelihood:
             cev = branch.cevns
             out = {}
             for proc, by_e in energy_parts(branch).items():
-                counts = sum(_batch_rows(by_e[f], rows)[..., :, None] * cev.time_fractions[f] for f in FLAVOURS)
+                counts = sum(_batch_rows(by_e[f], rows)[..., :, None] * cev.time_fractions[f] for f in cev.flavours)
                 counts = counts if counts.ndim == 3 else counts[None]
                 out[proc] = self.expand(counts)
             return out

@@ -5,10 +5,17 @@ coefficients of the precomputed kinematic kernels of an experiment (see
 :class:`cevns.prediction.BinnedCEvNS.energy_counts_from_terms`): for a vector-type model
 these are the squared weak charges Q_{iso,f}(T)^2 on the experiment's recoil grid.
 Every model has ``cevns_norm``, a free overall factor on the CEvNS signal.
+
+A model sees a :class:`cevns.prediction.TargetGrid` (recoil nodes, F_p and F_n per
+isotope, the source and its flavours, the SM reference couplings) and the parameter
+values, never a recipe. Conventions a model needs beyond that are its *options*
+(:attr:`Model.option_choices`), fixed when the model is made; the layer that holds the
+recipe passes them (``get_model(name, recipe.model_options())``).
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar
@@ -16,13 +23,11 @@ from typing import ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
-from ..couplings import FLAVOURS, NucleonCouplings, sm_couplings
-from ..errors import UnknownNameError
+from ..errors import RecipeError, UnknownNameError
 from ..form_factors import form_factor as named_form_factor
 from ..form_factors import klein_nystrand
 from ..nuclei import Isotope
-from ..prediction import BinnedCEvNS
-from ..recipes import Recipe
+from ..prediction import IsotopeGrid, TargetGrid
 from ..weak_charge import KN_A13, nucleon_form_factors
 
 Terms = dict[tuple[str, str, str], NDArray[np.float64]]
@@ -49,7 +54,11 @@ CEVNS_NORM = Parameter("cevns_norm", 1.0, "", "free overall factor on the CEvNS 
 
 @dataclass
 class Model:
-    """Base class: subclasses fill ``parameters`` and implement :meth:`terms_unnormalised`."""
+    """Base class: subclasses fill ``parameters`` and implement :meth:`terms_unnormalised`.
+
+    Interface (all a caller needs): :meth:`terms` ``(grid, values) -> {(structure, isotope,
+    flavour): (P, n_T)}``, :meth:`default` ``(name, grid)``, :meth:`with_options`.
+    """
 
     name: str = "base"
     description: str = ""
@@ -61,11 +70,30 @@ class Model:
     muon_charge: ClassVar[float | None] = None
     #: ``vector`` or ``scalar``: which (g-2)_mu loop the band uses
     mediator_kind: ClassVar[str] = "vector"
+    #: options this model reads (instance attributes of these names) and their allowed values;
+    #: set at construction or with :meth:`with_options` (recipe keys of the same names)
+    option_choices: ClassVar[Mapping[str, tuple[str, ...]]] = {}
 
     def __post_init__(self) -> None:
         self.parameters = {"cevns_norm": CEVNS_NORM, **self.parameters}
 
-    def complete(self, values: Mapping[str, NDArray[np.float64] | float], recipe: Recipe) -> dict[str, NDArray[np.float64]]:
+    def check_option(self, name: str, value: str) -> str:
+        """``value`` if it is an allowed value of option ``name``; a clear error otherwise."""
+        if name not in self.option_choices:
+            raise UnknownNameError(f"model {self.name!r} has no option {name!r}; options: "
+                                   f"{', '.join(self.option_choices) or 'none'}")
+        if value not in self.option_choices[name]:
+            raise RecipeError(f"unknown {name} {value!r}; choose one of {', '.join(self.option_choices[name])}")
+        return value
+
+    def with_options(self, **options: str) -> Model:
+        """A copy of this model with the given options (names from :attr:`option_choices`)."""
+        out = copy.copy(self)
+        for k, v in options.items():
+            setattr(out, k, self.check_option(k, v))
+        return out
+
+    def complete(self, values: Mapping[str, NDArray[np.float64] | float], grid: TargetGrid) -> dict[str, NDArray[np.float64]]:
         """Fill defaults and broadcast every value to a common ``(P,)`` batch shape."""
         unknown = sorted(set(values) - set(self.parameters))
         if unknown:
@@ -73,44 +101,47 @@ class Model:
                 f"unknown parameter(s) {', '.join(unknown)} for model {self.name!r}; "
                 f"valid: {', '.join(self.parameters)}"
             )
-        defaults = {k: self.default(k, recipe) for k in self.parameters}
+        defaults = {k: self.default(k, grid) for k in self.parameters}
         arrays = {k: np.atleast_1d(np.asarray(values.get(k, defaults[k]), dtype=float)) for k in self.parameters}
         size = max(a.size for a in arrays.values())
         return {k: np.broadcast_to(a, (size,)).astype(float) for k, a in arrays.items()}
 
-    def default(self, name: str, recipe: Recipe) -> float:
-        """Default value of a parameter under a recipe (may depend on the recipe)."""
+    def default(self, name: str, grid: TargetGrid) -> float:
+        """Default value of a parameter on ``grid`` (may depend on its SM reference)."""
         return self.parameters[name].default
 
-    def terms(self, cevns: BinnedCEvNS, recipe: Recipe, values: Mapping[str, NDArray[np.float64] | float]) -> Terms:
-        """Kernel coefficients ``{(structure, isotope, flavour): (P, n_T)}`` for the batch."""
-        v = self.complete(values, recipe)
-        terms = self.terms_unnormalised(cevns, recipe, v)
+    def terms(self, grid: TargetGrid, values: Mapping[str, NDArray[np.float64] | float]) -> Terms:
+        """Kernel coefficients ``{(structure, isotope, flavour): (P, n_T)}`` for the batch, one
+        entry per isotope (and ES atom) of ``grid`` and flavour of its source."""
+        v = self.complete(values, grid)
+        terms = self.terms_unnormalised(grid, v)
         norm = v["cevns_norm"][:, None]
         out = {k: norm * t for k, t in terms.items()}
-        if cevns.es_atoms:
-            out.update(self.es_terms(cevns, recipe, v))
+        if grid.es_atoms:
+            out.update(self.es_terms(grid, v))
         return out
 
-    def es_terms(self, cevns: BinnedCEvNS, recipe: Recipe, v: dict[str, NDArray[np.float64]]) -> Terms:
+    def es_terms(self, grid: TargetGrid, v: dict[str, NDArray[np.float64]]) -> Terms:
         """Neutrino-electron scattering terms (SM by default; seed 004 eq. 4). Models that
         change ES override :meth:`es_couplings_batch` or this method."""
         out: Terms = {}
         p = v["cevns_norm"].size
-        for atom in cevns.es_atoms:
-            for f in FLAVOURS:
-                gv, ga = self.es_couplings_batch(f, recipe, v, atom.t_nr_mev)
+        for atom in grid.es_atoms:
+            for f in grid.flavours:
+                gv, ga = self.es_couplings_batch(f, grid, v, atom.t_nr_mev)
                 out.update(sm_like_es_terms(atom.isotope.name, f, gv, ga, p, atom.t_nr_mev.size))
         return out
 
-    def es_couplings_batch(self, flavour: str, recipe: Recipe, v, t_er_mev) -> tuple[NDArray, NDArray]:
-        """(g_V, g_A) for ES, each broadcastable to ``(P, n_T)``; SM values by default."""
+    def es_couplings_batch(self, flavour: str, grid: TargetGrid, v, t_er_mev) -> tuple[NDArray, NDArray]:
+        """(g_V, g_A) for ES, each broadcastable to ``(P, n_T)``; SM values (at the grid's
+        sin^2 theta_W) by default."""
         from ..electron_scattering import es_couplings
 
-        gv, ga = es_couplings(flavour, recipe.sin2_theta_w)
+        gv, ga = es_couplings(flavour, grid.sm.sin2_theta_w)
         return np.asarray(gv), np.asarray(ga)
 
-    def terms_unnormalised(self, cevns: BinnedCEvNS, recipe: Recipe, v: dict[str, NDArray[np.float64]]) -> Terms:
+    def terms_unnormalised(self, grid: TargetGrid, v: dict[str, NDArray[np.float64]]) -> Terms:
+        """CEvNS kernel coefficients before ``cevns_norm``; ``v`` holds every parameter as ``(P,)``."""
         raise NotImplementedError
 
     def describe(self) -> dict:
@@ -126,7 +157,7 @@ class Model:
         }
 
 
-def sm_charge(ik, gp, gn) -> NDArray[np.float64]:
+def sm_charge(ik: IsotopeGrid, gp, gn) -> NDArray[np.float64]:
     """Q(T) = g_V^p Z F_p + g_V^n N F_n on an isotope kernel's recoil grid, shape ``(1 or P, n_T)``."""
     return gp * ik.isotope.z * ik.f_proton[None, :] + gn * ik.isotope.n * ik.f_neutron[None, :]
 
@@ -145,20 +176,21 @@ def sm_like_es_terms(atom_name: str, flavour: str, gv, ga, p: int, n_t: int) -> 
     }
 
 
-def couplings_for(recipe: Recipe, sin2: NDArray[np.float64] | None = None) -> dict[str, tuple[NDArray, NDArray]]:
-    """(g_V^p, g_V^n) per flavour as ``(P, 1)`` arrays.
+def couplings_for(grid: TargetGrid, sin2: NDArray[np.float64] | None = None) -> dict[str, tuple[NDArray, NDArray]]:
+    """(g_V^p, g_V^n) per flavour of the grid's source as ``(P, 1)`` arrays.
 
-    With ``sin2`` given: tree-level recipes use 1/2 - 2 sin^2 (seed 004 eq. 2); radiative
-    recipes shift the seed 002 eq. (12) values by -2 (sin^2 - 0.23857), keeping the
-    flavour-dependent radiative corrections.
+    Without ``sin2``: the grid's SM reference couplings. With ``sin2`` given: tree-level
+    references use 1/2 - 2 sin^2 (seed 004 eq. 2); radiative ones shift the seed 002
+    eq. (12) values by -2 (sin^2 - sin^2_ref), keeping the flavour-dependent radiative
+    corrections.
     """
-    base: dict[str, NucleonCouplings] = sm_couplings(recipe.couplings, recipe.sin2_theta_w)
+    base = grid.sm.couplings
     out = {}
-    for f in FLAVOURS:
+    for f in grid.flavours:
         gp = np.asarray(base[f].proton, dtype=float)
         if sin2 is not None:
             s2 = np.asarray(sin2, dtype=float)[:, None]
-            gp = 0.5 - 2.0 * s2 if recipe.couplings == "tree" else gp - 2.0 * (s2 - recipe.sin2_theta_w)
+            gp = 0.5 - 2.0 * s2 if grid.sm.coupling_scheme == "tree" else gp - 2.0 * (s2 - grid.sm.sin2_theta_w)
         out[f] = (np.broadcast_to(gp, np.shape(gp)), np.asarray(base[f].neutron, dtype=float))
     return out
 
@@ -166,24 +198,25 @@ def couplings_for(recipe: Recipe, sin2: NDArray[np.float64] | None = None) -> di
 def form_factors_for(
     isotope: Isotope,
     t_nr_mev: NDArray[np.float64],
-    recipe: Recipe,
+    form_factor: str,
     neutron_rms_radius_fm: NDArray[np.float64] | None = None,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """(F_p, F_n) on the grid; with a batch of neutron radii, F_n has shape ``(P, n_T)``.
 
-    Fixed radii: the recipe's form factor and radii. Fitted neutron radius: the recipe's
-    parametrisation evaluated at that rms radius; for the seed 004 recipe
-    (Klein-Nystrand with R_A = 1.23 A^(1/3)) separate proton and neutron Klein-Nystrand
-    form factors from rms radii with the proton radii of seed 004 sec. 4.1.
+    Fixed radii: the parametrisation ``form_factor`` (the grid's, ``grid.sm.form_factor``)
+    with the isotope's radii. Fitted neutron radius: that parametrisation evaluated at that
+    rms radius; for the seed 004 choice (Klein-Nystrand with R_A = 1.23 A^(1/3)) separate
+    proton and neutron Klein-Nystrand form factors from rms radii with the proton radii of
+    seed 004 sec. 4.1.
     """
     if neutron_rms_radius_fm is None:
-        return nucleon_form_factors(isotope, t_nr_mev, recipe.form_factor)
+        return nucleon_form_factors(isotope, t_nr_mev, form_factor)
     q = np.sqrt(2.0 * isotope.mass_mev * t_nr_mev)
     rn = np.asarray(neutron_rms_radius_fm, dtype=float)[:, None]
-    if recipe.form_factor == KN_A13:
+    if form_factor == KN_A13:
         fp = klein_nystrand(q, SEED004_PROTON_RADII_FM[isotope.name])
         fn = klein_nystrand(q[None, :], rn)
     else:
-        fp = named_form_factor(recipe.form_factor, q, isotope.proton_rms_radius_fm)
-        fn = named_form_factor(recipe.form_factor, q[None, :], rn)
+        fp = named_form_factor(form_factor, q, isotope.proton_rms_radius_fm)
+        fn = named_form_factor(form_factor, q[None, :], rn)
     return fp, fn

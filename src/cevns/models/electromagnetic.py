@@ -19,7 +19,7 @@ import math
 import numpy as np
 
 from ..constants import ALPHA_EM, G_FERMI_MEV2, HBARC_MEV_FM, M_ELECTRON_MEV, M_MUON_MEV
-from ..couplings import FLAVOURS, LEPTON_FLAVOUR
+from ..couplings import LEPTON_FLAVOUR
 from .base import Model, Parameter, Terms, couplings_for, sm_charge, sm_like_es_terms
 
 M_W_MEV = 80377.0  # PDG 2022
@@ -63,13 +63,13 @@ class MagneticMoment(Model):
     def _mu(v, f):
         return v["mu_nu_e"] if LEPTON_FLAVOUR[f] == "e" else v["mu_nu_mu"]
 
-    def terms_unnormalised(self, cevns, recipe, v) -> Terms:
-        cpl = couplings_for(recipe)
+    def terms_unnormalised(self, grid, v) -> Terms:
+        cpl = couplings_for(grid)
         out: Terms = {}
-        for ik in cevns.isotopes:
+        for ik in grid.isotopes:
             name = ik.isotope.name
             x = magnetic_unit_nuclear(ik)  # times (1/T - 1/E) = (m0 - m1)/T
-            for f in FLAVOURS:
+            for f in grid.flavours:
                 q = sm_charge(ik, *cpl[f])
                 mu2 = self._mu(v, f)[:, None] ** 2
                 out[("vector", name, f)] = np.broadcast_to(q * q, (mu2.shape[0], ik.t_nr_mev.size))
@@ -77,10 +77,10 @@ class MagneticMoment(Model):
                 out[("m1", name, f)] = -mu2 * x / ik.t_nr_mev[None, :]
         return out
 
-    def es_terms(self, cevns, recipe, v) -> Terms:
-        out = super().es_terms(cevns, recipe, v)
-        for atom in cevns.es_atoms:
-            for f in FLAVOURS:
+    def es_terms(self, grid, v) -> Terms:
+        out = super().es_terms(grid, v)
+        for atom in grid.es_atoms:
+            for f in grid.flavours:
                 mu2 = self._mu(v, f)[:, None] ** 2
                 out[("es_mm", atom.isotope.name, f)] = np.broadcast_to(MAGNETIC_UNIT_ES * mu2, (mu2.shape[0], atom.t_nr_mev.size))
         return out
@@ -94,21 +94,21 @@ class _ProtonShiftModel(Model):
     def shift(self, v, f, q2_mev2):  # returns Q_X(q^2), shape (P, n_T)
         raise NotImplementedError
 
-    def terms_unnormalised(self, cevns, recipe, v) -> Terms:
-        cpl = couplings_for(recipe)
+    def terms_unnormalised(self, grid, v) -> Terms:
+        cpl = couplings_for(grid)
         out: Terms = {}
-        for ik in cevns.isotopes:
+        for ik in grid.isotopes:
             z, n, name = ik.isotope.z, ik.isotope.n, ik.isotope.name
             fp, fn = ik.f_proton[None, :], ik.f_neutron[None, :]
             q2 = -2.0 * ik.isotope.mass_mev * ik.t_nr_mev[None, :]
-            for f in FLAVOURS:
+            for f in grid.flavours:
                 gp, gn = cpl[f]
                 q = (gp - self.shift(v, f, q2)) * z * fp + gn * n * fn
                 out[("vector", name, f)] = q * q
         return out
 
-    def es_couplings_batch(self, flavour, recipe, v, t_er_mev):
-        gv, ga = super().es_couplings_batch(flavour, recipe, v, t_er_mev)
+    def es_couplings_batch(self, flavour, grid, v, t_er_mev):
+        gv, ga = super().es_couplings_batch(flavour, grid, v, t_er_mev)
         q2 = -2.0 * M_ELECTRON_MEV * np.asarray(t_er_mev)[None, :]
         return gv + self.shift(v, flavour, q2), ga
 

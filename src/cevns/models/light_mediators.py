@@ -24,8 +24,9 @@ Parameters of every model here: ``m_med_mev`` (mediator mass, MeV) and ``g`` (co
 * Electron scattering (when the recipe switches it on): vector models shift g_V by
   g^2 Q'_l Q'_e / (sqrt2 G_F (2 m_e T + M^2)), the normalisation of the SM neutral current
   sqrt2 G_F [nu gamma P_L nu][e gamma (g_V - g_A gamma5) e] that seed 004 eqs. (12), (23)
-  and seed 002 eq. (16) imply (recipe option ``es_vector_normalisation = "consistent"``);
-  seed 004 eq. (13) prints 1/(2 sqrt2 G_F), half of it (option ``"printed"``). The scalar
+  and seed 002 eq. (16) imply (model option ``es_vector_normalisation = "consistent"``, the
+  recipe key of that name); seed 004 eq. (13) prints 1/(2 sqrt2 G_F), half of it (option
+  ``"printed"``). The scalar
   and tensor add eqs. (16)-(17) with g_nu = g_e = g.
 """
 
@@ -34,7 +35,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..constants import ALPHA_EM, G_FERMI_MEV2, M_ELECTRON_MEV, M_MUON_MEV, M_TAU_MEV
-from ..couplings import FLAVOURS, LEPTON_FLAVOUR
+from ..couplings import LEPTON_FLAVOUR
 from ..errors import ParameterError, RecipeError
 from .base import Model, Parameter, Terms, couplings_for, sm_charge
 from .ngi import DELTA_TENSOR
@@ -51,6 +52,9 @@ def es_vector_denominator(normalisation: str) -> float:
     if normalisation == "printed":
         return float(2.0 * SQRT2)
     raise RecipeError(f"unknown es_vector_normalisation {normalisation!r}; choose 'consistent' or 'printed'")
+
+#: values of the ``es_vector_normalisation`` option of the vector mediators
+ES_VECTOR_NORMALISATIONS = ("consistent", "printed")
 
 #: U(1)' charges (Q'_u, Q'_d, Q'_e, Q'_mu, Q'_tau), seed 002 Table 1
 VECTOR_CHARGES = {
@@ -91,48 +95,53 @@ def kinetic_mixing_loop(q_mev: np.ndarray, heavy: str, light: str, n_nodes: int 
 
 
 class VectorMediator(Model):
-    """A Z' of a U(1)' with the given charges (seed 002 eq. 16)."""
+    """A Z' of a U(1)' with the given charges (seed 002 eq. 16). Option
+    ``es_vector_normalisation`` (``consistent`` or ``printed``, module docstring) fixes the
+    normalisation of its shift of the electron g_V."""
 
     mediator_params = ("m_med_mev", "g")
+    option_choices = {"es_vector_normalisation": ES_VECTOR_NORMALISATIONS}
 
-    def __init__(self, name: str, charges: tuple[float, float, float, float, float], description: str = "") -> None:
+    def __init__(self, name: str, charges: tuple[float, float, float, float, float], description: str = "",
+                 es_vector_normalisation: str = "consistent") -> None:
         self.charges = charges
         self.muon_charge = float(charges[3]) or None
         super().__init__(name, description or f"light vector Z' with U(1)' charges (u, d, e, mu, tau) = {charges}",
                          "seed 002 eq. (16), Table 1", {"m_med_mev": M_PARAM, "g": _g_param("seed 002 eq. (16)")})
+        self.es_vector_normalisation = self.check_option("es_vector_normalisation", es_vector_normalisation)
 
-    def terms_unnormalised(self, cevns, recipe, v) -> Terms:
+    def terms_unnormalised(self, grid, v) -> Terms:
         qu, qd, qe, qmu, qtau = self.charges
         lepton_charge = {"e": qe, "mu": qmu, "tau": qtau}
-        cpl = couplings_for(recipe)
+        cpl = couplings_for(grid)
         g2 = v["g"][:, None] ** 2
         m2 = v["m_med_mev"][:, None] ** 2
         out: Terms = {}
-        for ik in cevns.isotopes:
+        for ik in grid.isotopes:
             z, n = ik.isotope.z, ik.isotope.n
             fp, fn = ik.f_proton[None, :], ik.f_neutron[None, :]
             prop = g2 / (SQRT2 * G_FERMI_MEV2 * (_q2_mev2(ik)[None, :] + m2))
             nuclear = (2 * qu + qd) * z * fp + (qu + 2 * qd) * n * fn
-            for f in FLAVOURS:
+            for f in grid.flavours:
                 gp, gn = cpl[f]
                 q = gp * z * fp + gn * n * fn + lepton_charge[LEPTON_FLAVOUR[f]] * prop * nuclear
                 out[("vector", ik.isotope.name, f)] = q * q
         return out
 
 
-    def es_couplings_batch(self, flavour, recipe, v, t_er_mev):
+    def es_couplings_batch(self, flavour, grid, v, t_er_mev):
         """g_V -> g_V + g^2 Q'_l Q'_e / (c G_F (2 m_e T + M^2)), c = sqrt2 (``consistent``, seed 004
         eqs. 12, 23 and seed 002 eq. 16) or 2 sqrt2 (``printed`` seed 004 eq. 13)."""
         from ..constants import M_ELECTRON_MEV
 
-        gv, ga = super().es_couplings_batch(flavour, recipe, v, t_er_mev)
+        gv, ga = super().es_couplings_batch(flavour, grid, v, t_er_mev)
         qe = self.charges[2]
         ql = dict(zip(LEPTONS, self.charges[2:], strict=True))[LEPTON_FLAVOUR[flavour]]
         if qe == 0 or ql == 0:
             return gv, ga
         g2, m2 = v["g"][:, None] ** 2, v["m_med_mev"][:, None] ** 2
         q2 = 2.0 * M_ELECTRON_MEV * np.asarray(t_er_mev)[None, :]
-        c = es_vector_denominator(recipe.es_vector_normalisation)
+        c = es_vector_denominator(self.es_vector_normalisation)
         return gv + g2 * ql * qe / (c * G_FERMI_MEV2 * (q2 + m2)), ga
 
 
@@ -153,19 +162,19 @@ class LeptonicMediator(Model):
         super().__init__(name, f"L_{a} - L_{b} Z' with q-dependent loop kinetic mixing" + (" and SUSY sleptons" if susy else ""),
                          source, params)
 
-    def terms_unnormalised(self, cevns, recipe, v) -> Terms:
-        cpl = couplings_for(recipe)
+    def terms_unnormalised(self, grid, v) -> Terms:
+        cpl = couplings_for(grid)
         g2 = v["g"][:, None] ** 2
         m2 = v["m_med_mev"][:, None] ** 2
         out: Terms = {}
-        for ik in cevns.isotopes:
+        for ik in grid.isotopes:
             z, n = ik.isotope.z, ik.isotope.n
             fp, fn = ik.f_proton[None, :], ik.f_neutron[None, :]
             q2 = _q2_mev2(ik)
             pref = SQRT2 * ALPHA_EM * g2 / (np.pi * G_FERMI_MEV2 * (q2[None, :] + m2))
             eps = {self.a: kinetic_mixing_loop(np.sqrt(q2), self.b, self.a),  # nu_a: eps_ba
                    self.b: kinetic_mixing_loop(np.sqrt(q2), self.a, self.b)}  # nu_b: eps_ab
-            for f in FLAVOURS:
+            for f in grid.flavours:
                 gp, gn = cpl[f]
                 lep = LEPTON_FLAVOUR[f]
                 dgp = 0.0
@@ -200,29 +209,29 @@ class ScalarMediator(Model):
                          "seed 002 eqs. (32)-(42); seed 004 eq. (14)",
                          {"m_med_mev": M_PARAM, "g": _g_param("seed 002 eq. (42), g = g~_phi")})
 
-    def terms_unnormalised(self, cevns, recipe, v) -> Terms:
-        cpl = couplings_for(recipe)
+    def terms_unnormalised(self, grid, v) -> Terms:
+        cpl = couplings_for(grid)
         g2 = v["g"][:, None] ** 2
         m2 = v["m_med_mev"][:, None] ** 2
         out: Terms = {}
-        for ik in cevns.isotopes:
+        for ik in grid.isotopes:
             z, n = ik.isotope.z, ik.isotope.n
             fp, fn = ik.f_proton[None, :], ik.f_neutron[None, :]
             c = g2 * SIGMA_PIN_OVER_MUD_REF * (z * fp + n * fn) / (_q2_mev2(ik)[None, :] + m2)
-            for f in FLAVOURS:
+            for f in grid.flavours:
                 q = sm_charge(ik, *cpl[f])
                 out[("vector", ik.isotope.name, f)] = np.broadcast_to(q * q, c.shape)
                 # M^2 T/(4 pi E^2) C^2 = (G_F^2 M/pi) (M T/2E^2) C^2/(2 G_F^2)
                 out[("m2", ik.isotope.name, f)] = c * c / (2.0 * G_FERMI_MEV2**2)
         return out
 
-    def es_terms(self, cevns, recipe, v) -> Terms:
+    def es_terms(self, grid, v) -> Terms:
         """Seed 004 eq. (16), universal g_nuS = g_eS = g: in units of Z_eff G_F^2 m_e/(2 pi),
         g^4 m_e^2 T/(4 pi E^2 (2 m_e T + M^2)^2) -> coefficient g^4/(2 G_F^2 (..)^2) on es_me."""
-        out = super().es_terms(cevns, recipe, v)
-        for atom in cevns.es_atoms:
+        out = super().es_terms(grid, v)
+        for atom in grid.es_atoms:
             x = _es_propagator_sq(v, atom.t_nr_mev) / (2.0 * G_FERMI_MEV2**2)
-            for f in FLAVOURS:
+            for f in grid.flavours:
                 key = ("es_me", atom.isotope.name, f)
                 out[key] = out[key] + x
         return out
@@ -237,17 +246,17 @@ class TensorMediator(Model):
         super().__init__("tensor", "light tensor mediator, universal couplings g_nuT = g_qT = g",
                          "seed 004 eqs. (11), (15)", {"m_med_mev": M_PARAM, "g": _g_param("seed 004 eq. (15)")})
 
-    def terms_unnormalised(self, cevns, recipe, v) -> Terms:
-        cpl = couplings_for(recipe)
+    def terms_unnormalised(self, grid, v) -> Terms:
+        cpl = couplings_for(grid)
         g2 = v["g"][:, None] ** 2
         m2 = v["m_med_mev"][:, None] ** 2
         out: Terms = {}
-        for ik in cevns.isotopes:
+        for ik in grid.isotopes:
             z, n = ik.isotope.z, ik.isotope.n
             fp, fn = ik.f_proton[None, :], ik.f_neutron[None, :]
             ct = g2 * (z * DELTA_TENSOR["p"] * fp + n * DELTA_TENSOR["n"] * fn)
             x = ct**2 / (G_FERMI_MEV2**2 * (_q2_mev2(ik)[None, :] + m2) ** 2)
-            for f in FLAVOURS:
+            for f in grid.flavours:
                 q = sm_charge(ik, *cpl[f])
                 out[("vector", ik.isotope.name, f)] = np.broadcast_to(q * q, x.shape)
                 # M (4E^2 - M T)/(2 pi E^2) = (M/pi) (2 - M T/2E^2) -> 2 m0 - m2
@@ -255,13 +264,13 @@ class TensorMediator(Model):
                 out[("m2", ik.isotope.name, f)] = -x
         return out
 
-    def es_terms(self, cevns, recipe, v) -> Terms:
+    def es_terms(self, grid, v) -> Terms:
         """Seed 004 eq. (17), universal couplings: m_e g^4/(2 pi (2 m_e T + M^2)^2) [4 - 4T/E + T^2/E^2 - m_e T/E^2]
         -> X = g^4/(G_F^2 (..)^2) times (4 es_m0 - 4 es_m1 + es_m2 - es_me)."""
-        out = super().es_terms(cevns, recipe, v)
-        for atom in cevns.es_atoms:
+        out = super().es_terms(grid, v)
+        for atom in grid.es_atoms:
             x = _es_propagator_sq(v, atom.t_nr_mev) / G_FERMI_MEV2**2
-            for f in FLAVOURS:
+            for f in grid.flavours:
                 for name, c in (("es_m0", 4.0), ("es_m1", -4.0), ("es_m2", 1.0), ("es_me", -1.0)):
                     key = (name, atom.isotope.name, f)
                     out[key] = out[key] + c * x
@@ -273,20 +282,21 @@ class TensorMediator(Model):
 class CustomVectorMediator(VectorMediator):
     """``vector``: a Z' with user charges given as fixed parameters q_u, q_d, q_e, q_mu, q_tau."""
 
-    def __init__(self) -> None:
+    def __init__(self, es_vector_normalisation: str = "consistent") -> None:
         super().__init__("vector", (1.0, 1.0, 1.0, 1.0, 1.0),
-                         "light vector Z' with user-given U(1)' charges (fix q_u, q_d, q_e, q_mu, q_tau)")
+                         "light vector Z' with user-given U(1)' charges (fix q_u, q_d, q_e, q_mu, q_tau)",
+                         es_vector_normalisation)
         self.muon_charge = None  # set by the user's q_mu; no (g-2)_mu band
         for k in ("q_u", "q_d", "q_e", "q_mu", "q_tau"):
             self.parameters[k] = Parameter(k, 1.0, "", f"U(1)' charge {k[2:]}", "user", (-100.0, 100.0))
 
-    def terms_unnormalised(self, cevns, recipe, v) -> Terms:
+    def terms_unnormalised(self, grid, v) -> Terms:
         charges = tuple(float(np.unique(v[k])[0]) if np.unique(v[k]).size == 1 else None
                         for k in ("q_u", "q_d", "q_e", "q_mu", "q_tau"))
         if any(c is None for c in charges):
             raise ParameterError("the charges q_u ... q_tau of model 'vector' must be fixed (--fix), not scanned")
         self.charges = charges
-        return super().terms_unnormalised(cevns, recipe, v)
+        return super().terms_unnormalised(grid, v)
 
 
 def light_mediator_models() -> dict[str, type | object]:

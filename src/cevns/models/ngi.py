@@ -14,7 +14,8 @@ C_X^u = C_X^d = c_x (the parameters ``c_s``, ``c_v``, ``c_t``; seed 004 sec. 4.3
 
 with f_u^p = 0.0208, f_u^n = 0.0189, f_d^p = 0.0411, f_d^n = 0.0451, delta^p = 0.54,
 delta^n = -0.23 (seed 004 after eq. 11) and the PDG 2022 MSbar quark masses
-m_u = 2.16 MeV, m_d = 4.67 MeV. Recipe option ``ngi_normalisation``: ``printed`` (default)
+m_u = 2.16 MeV, m_d = 4.67 MeV. Model option ``ngi_normalisation`` (the recipe key of
+that name, passed at construction): ``printed`` (default)
 uses eqs. (9), (11) as printed; ``published`` doubles C_V and C_T per unit coupling, the
 normalisation in which seed 004 eq. (45) quotes its intervals: its second C_V minimum sits
 where the vector term restores the SM rate, c_v = 2|Q_SM|/(3A) ~ 0.19 for CsI, against
@@ -27,8 +28,7 @@ In kernel form (prefactor G_F^2 M/pi of the fast path):
 from __future__ import annotations
 
 from ..constants import M_NEUTRON_MEV, M_PROTON_MEV
-from ..couplings import FLAVOURS, HELICITY_SIGN
-from ..errors import RecipeError
+from ..couplings import HELICITY_SIGN
 from .base import Model, Parameter, Terms, couplings_for, sm_charge
 
 M_UP_MEV, M_DOWN_MEV = 2.16, 4.67  # PDG 2022
@@ -46,9 +46,12 @@ def scalar_charge_per_coupling(z: int, n: int) -> float:
 
 
 class GeneralizedInteractions(Model):
-    """The ``ngi`` model."""
+    """The ``ngi`` model; ``ngi_normalisation`` (``printed`` or ``published``, module docstring)
+    fixes C_V and C_T per unit c_v, c_t."""
 
-    def __init__(self) -> None:
+    option_choices = {"ngi_normalisation": tuple(NGI_NORMALISATION)}
+
+    def __init__(self, ngi_normalisation: str = "printed") -> None:
         super().__init__(
             "ngi",
             "heavy-mediator scalar/vector/tensor neutrino generalised interactions, universal quark couplings",
@@ -59,21 +62,19 @@ class GeneralizedInteractions(Model):
                 "c_t": Parameter("c_t", 0.0, "", "tensor coupling C_T^q = g_nuT g_qT", "seed 004 eq. (11)", (-1.0, 1.0)),
             },
         )
+        self.ngi_normalisation = self.check_option("ngi_normalisation", ngi_normalisation)
 
-    def terms_unnormalised(self, cevns, recipe, v) -> Terms:
-        cpl = couplings_for(recipe)
-        if recipe.ngi_normalisation not in NGI_NORMALISATION:
-            raise RecipeError(f"unknown ngi_normalisation {recipe.ngi_normalisation!r}; "
-                             f"choose one of {', '.join(NGI_NORMALISATION)}")
-        k_vt = NGI_NORMALISATION[recipe.ngi_normalisation]
+    def terms_unnormalised(self, grid, v) -> Terms:
+        cpl = couplings_for(grid)
+        k_vt = NGI_NORMALISATION[self.ngi_normalisation]
         out: Terms = {}
-        for ik in cevns.isotopes:
+        for ik in grid.isotopes:
             z, n, name = ik.isotope.z, ik.isotope.n, ik.isotope.name
             ff = ik.f_neutron[None, :]
             cv = k_vt * v["c_v"][:, None] * 3.0 * (z + n) * ff
             cs = v["c_s"][:, None] * scalar_charge_per_coupling(z, n) * ff
             ct = k_vt * v["c_t"][:, None] * (z * DELTA_TENSOR["p"] + n * DELTA_TENSOR["n"]) * ff
-            for f in FLAVOURS:
+            for f in grid.flavours:
                 q = sm_charge(ik, *cpl[f])
                 vec = (0.5 * cv + q) ** 2
                 ten = 2.0 * ct**2

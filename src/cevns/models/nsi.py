@@ -12,7 +12,7 @@ ab in ee, mumu, emu, etau, mutau and q in u, d (eps_ab = eps_ba, real).
 
 from __future__ import annotations
 
-from ..couplings import FLAVOURS, LEPTON_FLAVOUR
+from ..couplings import LEPTON_FLAVOUR
 from .base import Model, Parameter, Terms, couplings_for
 
 PAIRS = ("ee", "mumu", "emu", "etau", "mutau")
@@ -33,13 +33,13 @@ class VectorNSI(Model):
         super().__init__("nsi", "heavy-mediator vector NSI with u and d quarks", "seed 004 eqs. (5)-(6); seed 001 eq. (3.2)",
                          params)
 
-    def terms_unnormalised(self, cevns, recipe, v) -> Terms:
-        cpl = couplings_for(recipe)
+    def terms_unnormalised(self, grid, v) -> Terms:
+        cpl = couplings_for(grid)
         out: Terms = {}
-        for ik in cevns.isotopes:
+        for ik in grid.isotopes:
             z, n = ik.isotope.z, ik.isotope.n
             fp, fn = ik.f_proton[None, :], ik.f_neutron[None, :]
-            for f in FLAVOURS:
+            for f in grid.flavours:
                 a = LEPTON_FLAVOUR[f]
                 gp, gn = cpl[f]
                 eu, ed = v[f"eps_{a}{a}_u"][:, None], v[f"eps_{a}{a}_d"][:, None]

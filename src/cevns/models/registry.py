@@ -14,7 +14,7 @@ register it::
         def __init__(self):
             super().__init__("my-mediator", "what it is", "paper eq.", {...parameters...})
 
-        def terms_unnormalised(self, cevns, recipe, v): ...
+        def terms_unnormalised(self, grid, v): ...   # grid: cevns.prediction.TargetGrid
 
 Families built from one class with different arguments register a factory with
 :func:`register_model_factory`. A package outside cevns exposes its models through the

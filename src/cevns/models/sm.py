@@ -1,8 +1,9 @@
 """Standard-Model-level parameters: CEvNS normalisation, weak mixing angle, neutron radii.
 
 Q_f(T) = g_V^p(f) Z F_p(T) + g_V^n N F_n(T; R_n)  (seed 002 eq. 11), with
-* ``sin2_theta_w``: g_V^p = 1/2 - 2 sin^2 (seed 004 eq. 2) for tree-level recipes, the
-  radiative values of seed 002 eq. (12) shifted by -2 (sin^2 - 0.23857) otherwise;
+* ``sin2_theta_w`` (default: the grid's reference value): g_V^p = 1/2 - 2 sin^2 (seed 004
+  eq. 2) for a tree-level SM reference, the radiative values of seed 002 eq. (12) shifted
+  by -2 (sin^2 - 0.23857) otherwise;
 * ``rn_cs``, ``rn_i``, ``rn_ar``: neutron rms radii [fm] of Cs-133, I-127, Ar-40 (the
   proton radii stay fixed, seed 004 sec. 4.1); ``rn_csi`` sets Cs and I together
   (the single R_n(CsI) of seed 004 eq. 42).
@@ -12,9 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..couplings import FLAVOURS
 from ..errors import ParameterError
-from ..recipes import Recipe
+from ..prediction import TargetGrid
 from .base import Model, Parameter, Terms, couplings_for, form_factors_for
 
 RADIUS_PARAMS = {"rn_cs": ("Cs133",), "rn_i": ("I127",), "rn_ar": ("Ar40", "Ar38", "Ar36"), "rn_csi": ("Cs133", "I127")}
@@ -41,17 +41,17 @@ class StandardModel(Model):
             },
         )
 
-    def default(self, name: str, recipe: Recipe) -> float:
-        # radii default to "not fitted" (nan -> the recipe's own form factors)
+    def default(self, name: str, grid: TargetGrid) -> float:
+        """sin^2 theta_W: the grid's SM reference; radii: nan, "not fitted" (the grid's own form factors)."""
         if name == "sin2_theta_w":
-            return recipe.sin2_theta_w
+            return grid.sm.sin2_theta_w
         return self.parameters[name].default
 
-    def terms_unnormalised(self, cevns, recipe: Recipe, v) -> Terms:
-        sin2_varied = not np.all(v["sin2_theta_w"] == recipe.sin2_theta_w)
-        cpl = couplings_for(recipe, v["sin2_theta_w"] if sin2_varied else None)
+    def terms_unnormalised(self, grid: TargetGrid, v) -> Terms:
+        sin2_varied = not np.all(v["sin2_theta_w"] == grid.sm.sin2_theta_w)
+        cpl = couplings_for(grid, v["sin2_theta_w"] if sin2_varied else None)
         out: Terms = {}
-        for ik in cevns.isotopes:
+        for ik in grid.isotopes:
             name = ik.isotope.name
             rn = None
             for pname, isos in RADIUS_PARAMS.items():
@@ -62,8 +62,8 @@ class StandardModel(Model):
             if rn is None:
                 fp, fn = ik.f_proton, ik.f_neutron
             else:
-                fp, fn = form_factors_for(ik.isotope, ik.t_nr_mev, recipe, rn)
-            for f in FLAVOURS:
+                fp, fn = form_factors_for(ik.isotope, ik.t_nr_mev, grid.sm.form_factor, rn)
+            for f in grid.flavours:
                 gp, gn = cpl[f]
                 q = gp * ik.isotope.z * fp + gn * ik.isotope.n * fn
                 q = np.broadcast_to(q, (v["cevns_norm"].size, ik.t_nr_mev.size))

@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..constants import E_NU_MAX_MEV, E_NU_PROMPT_MEV, M_ELECTRON_MEV
-from ..couplings import FLAVOURS, LEPTON_FLAVOUR
-from ..cross_sections import e_min_mev, vector_kinematic_kernel
-from ..sources import CONTINUOUS_SPECTRA
+from ..constants import M_ELECTRON_MEV
+from ..couplings import LEPTON_FLAVOUR
+from ..cross_sections import e_min_mev, kinematic_moment_kernels, vector_kinematic_kernel
+from ..electron_scattering import e_min_electron_mev
+from ..sources.base import Source
 from .base import Model, Parameter, Terms, couplings_for, sm_charge
 from .electromagnetic import MAGNETIC_UNIT_ES, magnetic_unit_nuclear
 
@@ -49,21 +50,20 @@ def survival_probability(dm2_ev2, sin2_2theta, e_mev, baseline_m: float, half_sp
     return 1.0 - np.asarray(sin2_2theta) * averaged_sin2(dm2_ev2, e_mev, baseline_m, half_spread_m)
 
 
-def _oscillated_ratio(flavour: str, t_mev, mass_mev: float, dm2, s22, baseline_m: float, n_e: int = 96):
-    """k_f^osc(T) / k_f(T) for a batch (P,) of (dm2, sin^2 2theta): the factor on the vector term."""
+def _oscillated_ratio(source: Source, flavour: str, t_mev, mass_mev: float, dm2, s22, baseline_m: float,
+                      n_e: int = 96):
+    """k_f^osc(T) / k_f(T) for a batch (P,) of (dm2, sin^2 2theta): the factor on the vector term.
+
+    k_f^osc = int phi_f (1 - M T/2E^2) P_aa(E) dE with the source's spectrum quadrature
+    (``n_e`` nodes); k_f the closed-form vector kernel. Zero-kernel nodes (beyond the end
+    point) get 1.
+    """
     t = np.asarray(t_mev, dtype=float)
     dm2 = np.asarray(dm2, dtype=float)[:, None]
     s22 = np.asarray(s22, dtype=float)[:, None]
-    if flavour == "nu_mu":
-        p = survival_probability(dm2, s22, E_NU_PROMPT_MEV, baseline_m)
-        return np.broadcast_to(p, (p.shape[0], t.size))
-    spectrum = CONTINUOUS_SPECTRA[flavour]
-    x, w = np.polynomial.legendre.leggauss(n_e)
-    lo = np.minimum(e_min_mev(t, mass_mev), E_NU_MAX_MEV)  # (n_T,)
-    e = 0.5 * (E_NU_MAX_MEV - lo)[:, None] * (x[None, :] + 1.0) + lo[:, None]  # (n_T, n_e)
-    we = 0.5 * (E_NU_MAX_MEV - lo)[:, None] * w[None, :]
-    base = spectrum(e) * (1.0 - mass_mev * t[:, None] / (2 * e**2)) * we  # (n_T, n_e)
-    k = vector_kinematic_kernel(flavour, t, mass_mev)
+    e, we = source.spectrum(flavour).quadrature(e_min_mev(t, mass_mev), n_e)  # (n_T, n_e) each
+    base = we * (1.0 - mass_mev * t[:, None] / (2 * e**2))  # (n_T, n_e)
+    k = vector_kinematic_kernel(source, flavour, t, mass_mev)
     out = np.ones((dm2.shape[0], t.size))
     for dm2_value in np.unique(dm2):  # the E integral once per distinct mass splitting
         rows = dm2[:, 0] == dm2_value
@@ -85,14 +85,15 @@ class SterileOscillation(Model):
                                         "seed 004 eq. (25)", (0.0, 1.0)),
         })
 
-    def terms_unnormalised(self, cevns, recipe, v) -> Terms:
-        cpl = couplings_for(recipe)
-        baseline = float(cevns.metadata["baseline_m"])
+    def terms_unnormalised(self, grid, v) -> Terms:
+        cpl = couplings_for(grid)
+        baseline = float(grid.baseline_m)
         out: Terms = {}
-        for ik in cevns.isotopes:
-            for f in FLAVOURS:
+        for ik in grid.isotopes:
+            for f in grid.flavours:
                 s22 = v["sin2_2theta_14"] if LEPTON_FLAVOUR[f] == "e" else v["sin2_2theta_24"]
-                ratio = _oscillated_ratio(f, ik.t_nr_mev, ik.isotope.mass_mev, v["dm2_41_ev2"], s22, baseline)
+                ratio = _oscillated_ratio(grid.source, f, ik.t_nr_mev, ik.isotope.mass_mev, v["dm2_41_ev2"], s22,
+                                          baseline)
                 q = sm_charge(ik, *cpl[f])
                 out[("vector", ik.isotope.name, f)] = q * q * ratio
         return out
@@ -105,16 +106,15 @@ def tmm_emin_mev(t_mev, target_mass_mev: float, m4_mev):
     return np.sqrt(target_mass_mev * t / 2.0) * (1.0 + np.asarray(m4_mev) ** 2 / (2.0 * target_mass_mev * t))
 
 
-def tmm_flux_averaged(flavour: str, t_mev, target_mass_mev: float, m4_mev):
+def tmm_flux_averaged(source: Source, flavour: str, t_mev, target_mass_mev: float, m4_mev):
     """int dE phi_f(E) [1/T - 1/E - m4^2/(2 E T M)(1 - T/(2E) + M/(2E)) + m4^4 (T - M)/(8 E^2 T^2 M^2)]
-    over E >= E_min(T, m4) (eq. 26 bracket), for a batch of m4 (P, 1) -> (P, n_T) [MeV^-1]."""
-    from ..cross_sections import flux_inverse_moments
-
+    over E >= E_min(T, m4) (eq. 26 bracket), phi_f the spectrum of ``flavour`` of ``source``,
+    for a batch of m4 (P, 1) -> (P, n_T) [MeV^-1]."""
     t = np.asarray(t_mev, dtype=float)[None, :]
     m4 = np.asarray(m4_mev, dtype=float)[:, None]
     mm = target_mass_mev
     emin = tmm_emin_mev(t, mm, m4)
-    m0, m1, m2 = flux_inverse_moments(flavour, emin)  # int phi E^-n
+    m0, m1, m2 = source.inverse_moments(flavour, emin)  # int phi E^-n
     a = 1.0 / t
     b = -1.0 - m4**2 / (2 * t * mm)  # coefficient of 1/E
     c = m4**2 / (2 * t * mm) * (t / 2.0 - mm / 2.0) + m4**4 * (t - mm) / (8 * t**2 * mm**2)  # of 1/E^2
@@ -139,35 +139,30 @@ class TransitionMagneticMomentSterile(Model):
     def _mu(v, f):
         return v["mu_nu_e"] if LEPTON_FLAVOUR[f] == "e" else v["mu_nu_mu"]
 
-    def terms_unnormalised(self, cevns, recipe, v) -> Terms:
-        from ..cross_sections import kinematic_moment_kernels
-
-        cpl = couplings_for(recipe)
+    def terms_unnormalised(self, grid, v) -> Terms:
+        cpl = couplings_for(grid)
         out: Terms = {}
-        for ik in cevns.isotopes:
+        for ik in grid.isotopes:
             name, mm = ik.isotope.name, ik.isotope.mass_mev
             unit = magnetic_unit_nuclear(ik)
-            for f in FLAVOURS:
+            for f in grid.flavours:
                 q = sm_charge(ik, *cpl[f])
                 out[("vector", name, f)] = np.broadcast_to(q * q, (v["m4_mev"].size, ik.t_nr_mev.size))
-                x = tmm_flux_averaged(f, ik.t_nr_mev, mm, v["m4_mev"])
-                m0_sm = kinematic_moment_kernels(f, ik.t_nr_mev, mm)["m0"][None, :]
+                x = tmm_flux_averaged(grid.source, f, ik.t_nr_mev, mm, v["m4_mev"])
+                m0_sm = kinematic_moment_kernels(grid.source, f, ik.t_nr_mev, mm)["m0"][None, :]
                 # express int phi [...] through the m0 kernel (same T nodes and response)
                 out[("m0", name, f)] = self._mu(v, f)[:, None] ** 2 * unit * np.where(m0_sm > 0, x / np.where(
                     m0_sm > 0, m0_sm, 1.0), 0.0)
         return out
 
-    def es_terms(self, cevns, recipe, v) -> Terms:
-        from ..cross_sections import flux_inverse_moments
-        from ..electron_scattering import e_min_electron_mev
-
-        out = super().es_terms(cevns, recipe, v)
+    def es_terms(self, grid, v) -> Terms:
+        out = super().es_terms(grid, v)
         unit = MAGNETIC_UNIT_ES
-        for atom in cevns.es_atoms:
+        for atom in grid.es_atoms:
             t = atom.t_nr_mev
-            for f in FLAVOURS:
-                x = tmm_flux_averaged(f, t, M_ELECTRON_MEV, v["m4_mev"])
-                m0_sm = flux_inverse_moments(f, e_min_electron_mev(t))[0][None, :]
+            for f in grid.flavours:
+                x = tmm_flux_averaged(grid.source, f, t, M_ELECTRON_MEV, v["m4_mev"])
+                m0_sm = grid.source.inverse_moments(f, e_min_electron_mev(t))[0][None, :]
                 out[("es_m0", atom.isotope.name, f)] = out[("es_m0", atom.isotope.name, f)] + \
                     self._mu(v, f)[:, None] ** 2 * unit * np.where(m0_sm > 0, x / np.where(m0_sm > 0, m0_sm, 1.0), 0.0)
         return out

@@ -1,4 +1,5 @@
-"""Arrival-time distributions of stopped-pion neutrinos.
+"""Arrival-time distributions of stopped-pion neutrinos (the stopped-pion source's
+:class:`~cevns.sources.base.ArrivalTimeModel`, :class:`DecayChainTiming`).
 
 Model (DESIGN.md "Timing of the SNS signal"): the proton pulse on target is a Gaussian
 of mean ``pulse_mean_us`` and width ``pulse_sigma_us`` (the LAr release's POT-trace
@@ -23,8 +24,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import log_ndtr, ndtr
 
-from .constants import TAU_MUON_NS, TAU_PION_NS
-from .detectors import gauss_legendre
+from ..constants import TAU_MUON_NS, TAU_PION_NS
+from ..detectors import gauss_legendre
 
 TAU_PION_US = TAU_PION_NS * 1e-3
 TAU_MUON_US = TAU_MUON_NS * 1e-3
@@ -127,3 +128,27 @@ def efficiency_weighted_fractions(
     t = 0.5 * (hi - lo) * x[None, :] + 0.5 * (hi + lo)
     pdf = arrival_pdf(flavour, t, pulse)
     return np.sum(pdf * efficiency(t) * w[None, :], axis=1) * 0.5 * (edges[1:] - edges[:-1])
+
+
+@dataclass(frozen=True)
+class DecayChainTiming:
+    """Arrival-time model of a stopped-pion source: ``pulse`` (x) the pi/mu decay chain of each
+    flavour (module docstring); implements :class:`cevns.sources.base.ArrivalTimeModel`."""
+
+    pulse: ProtonPulse
+
+    def cdf(self, flavour: str, t_us: ArrayLike) -> NDArray[np.float64]:
+        """CDF of the arrival time of ``flavour``."""
+        return arrival_cdf(flavour, t_us, self.pulse)
+
+    def binned_fractions(self, flavour: str, edges_us: ArrayLike) -> NDArray[np.float64]:
+        """Fraction of ``flavour`` arrivals in each bin of ``edges_us`` (CDF differences, exact)."""
+        return binned_fractions(flavour, edges_us, self.pulse)
+
+    def efficiency_weighted_fractions(self, flavour: str, edges_us: ArrayLike, efficiency=time_efficiency) -> NDArray[np.float64]:
+        """Integral over each bin of pdf(t) efficiency(t) (default: CsI 2021, seed 004 eq. 33)."""
+        return efficiency_weighted_fractions(flavour, edges_us, self.pulse, efficiency)
+
+    def shifted(self, shift_us: float) -> DecayChainTiming:
+        """The pulse moved by ``shift_us`` (beam-timing nuisance of seed 004 sec. 3.1)."""
+        return DecayChainTiming(self.pulse.shifted(shift_us))

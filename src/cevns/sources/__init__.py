@@ -1,0 +1,40 @@
+"""Neutrino sources: the :class:`Source` protocol and the stopped-pion (pi-DAR) source.
+
+* :mod:`.base`: :class:`Source`, :class:`Spectrum`, :class:`ArrivalTimeModel` (what the
+  layers below read of a source) and :class:`LineSpectrum`;
+* :mod:`.stopped_pion`: the SNS pi-DAR spectra (seed 002 eqs. 1-3), normalisation and the
+  presets of the three releases (:data:`SOURCES`);
+* :mod:`.timing`: arrival times of stopped-pion neutrinos (proton pulse (x) decay chain).
+"""
+
+from __future__ import annotations
+
+from .base import ArrivalTimeModel, LineSpectrum, Source, Spectrum
+from .stopped_pion import (
+    SOURCES,
+    STOPPED_PION_FLAVOURS,
+    STOPPED_PION_SPECTRA,
+    MichelSpectrum,
+    StoppedPionSource,
+    michel_nu_e,
+    michel_nu_mu_bar,
+    prompt_nu_mu,
+)
+from .timing import DecayChainTiming, ProtonPulse
+
+__all__ = [
+    "ArrivalTimeModel",
+    "DecayChainTiming",
+    "LineSpectrum",
+    "MichelSpectrum",
+    "ProtonPulse",
+    "SOURCES",
+    "STOPPED_PION_FLAVOURS",
+    "STOPPED_PION_SPECTRA",
+    "Source",
+    "Spectrum",
+    "StoppedPionSource",
+    "michel_nu_e",
+    "michel_nu_mu_bar",
+    "prompt_nu_mu",
+]
