@@ -16,7 +16,7 @@ import time
 import numpy as np
 
 from cevns.api import load_setup
-from cevns.couplings import sm_couplings
+from cevns.physics.couplings import sm_couplings
 from cevns.recipes import get_recipe
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from cevns.inference import make_analysis
-from cevns.scan import column_crossings, scan_grid
+from cevns.inference.scan import column_crossings, scan_grid
 from cevns.stats import delta_chi2_threshold
 
 

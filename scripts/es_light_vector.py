@@ -19,8 +19,8 @@ import time
 import numpy as np
 
 from cevns.inference import make_analysis
+from cevns.inference.scan import coupling_limit
 from cevns.recipes import get_recipe
-from cevns.scan import coupling_limit
 from cevns.stats import delta_chi2_threshold
 
 MASSES_MEV = np.array([0.01, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0])

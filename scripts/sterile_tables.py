@@ -82,7 +82,7 @@ def main() -> None:
     if args.plots:
         folder = Path(args.plots)
         folder.mkdir(parents=True, exist_ok=True)
-        from cevns.plotting import plot_contours
+        from cevns.results.plotting import plot_contours
 
         r = api.scan2d(["csi-2021", "lar-2020"], "sin2_2theta_24", np.geomspace(1e-3, 1, 40), "dm2_41_ev2",
                        np.geomspace(0.01, 1000, 50), "deromeri2023", "sterile-osc", ["90%"])

@@ -27,8 +27,8 @@ def test_hierarchy():
     (lambda: __import__("cevns.models", fromlist=["get_model"]).get_model("nope"), UnknownNameError),
     (lambda: __import__("cevns.recipes", fromlist=["get_recipe"]).get_recipe("nope"), UnknownNameError),
     (lambda: __import__("cevns.stats", fromlist=["x"]).delta_chi2_threshold("zero"), ParameterError),
-    (lambda: __import__("cevns.scan", fromlist=["x"]).log_grid(-1.0, 1.0, 3), ParameterError),
-    (lambda: __import__("cevns.nuclei", fromlist=["x"]).isotope("Xx999", "atzori2022"), UnknownNameError),
+    (lambda: __import__("cevns.inference.scan", fromlist=["x"]).log_grid(-1.0, 1.0, 3), ParameterError),
+    (lambda: __import__("cevns.physics.nuclei", fromlist=["x"]).isotope("Xx999", "atzori2022"), UnknownNameError),
 ])
 def test_user_mistakes_raise_cevns_errors(call, cls):
     with pytest.raises(cls) as exc:

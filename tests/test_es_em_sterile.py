@@ -21,16 +21,16 @@ from hypothesis import strategies as st
 from scipy.integrate import quad
 
 from cevns.cli import main
-from cevns.electron_scattering import (
+from cevns.models import get_model
+from cevns.models.electromagnetic import sm_charge_radius_cm2
+from cevns.models.sterile import averaged_sin2, survival_probability, tmm_emin_mev, tmm_flux_averaged
+from cevns.physics.electron_scattering import (
     e_min_electron_mev,
     es_couplings,
     es_dsigma_dt_cm2_per_mev,
     t_max_electron_mev,
     z_eff,
 )
-from cevns.models import get_model
-from cevns.models.electromagnetic import sm_charge_radius_cm2
-from cevns.models.sterile import averaged_sin2, survival_probability, tmm_emin_mev, tmm_flux_averaged
 from cevns.sources import SOURCES
 
 # constants written out here (PDG 2022 / CODATA 2018), not imported from cevns

@@ -22,9 +22,7 @@ from scipy.integrate import quad
 from scipy.optimize import brentq
 
 import cevns.api as api
-from cevns.couplings import sm_couplings
 from cevns.experiments.common import sm_reference
-from cevns.gm2 import DELTA_A_MU, SIGMA_A_MU, delta_a_mu_per_g2, gm2_band
 from cevns.models import get_model
 from cevns.models.light_mediators import (
     LEPTONIC,
@@ -33,12 +31,14 @@ from cevns.models.light_mediators import (
     kinetic_mixing_loop,
     light_mediator_models,
 )
-from cevns.nuclei import isotope
+from cevns.physics.couplings import sm_couplings
+from cevns.physics.gm2 import DELTA_A_MU, SIGMA_A_MU, delta_a_mu_per_g2, gm2_band
+from cevns.physics.nuclei import isotope
+from cevns.physics.weak_charge import nucleon_form_factors
 from cevns.prediction import IsotopeGrid, TargetGrid
 from cevns.recipes import get_recipe
 from cevns.sources import SOURCES
 from cevns.sources import STOPPED_PION_FLAVOURS as FLAVOURS
-from cevns.weak_charge import nucleon_form_factors
 
 RECIPE = get_recipe("atzori2022")
 

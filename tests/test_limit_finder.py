@@ -1,6 +1,6 @@
 """The light-mediator limit finder (issue #9): every crossing, and the two limit definitions.
 
-The finder's core (:func:`cevns.scan.find_coupling_limits`) takes any batched chi2(m, g), so
+The finder's core (:func:`cevns.inference.scan.find_coupling_limits`) takes any batched chi2(m, g), so
 most checks use synthetic profiles with known crossings and need no data: a hump narrower
 than the grid spacing between two grid couplings that are both allowed (missed by the
 pre-issue-#9 finder, :func:`_old_first_excluded`), two humps in one golden-section bracket
@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from cevns.inference import make_analysis
-from cevns.scan import (
+from cevns.inference.scan import (
     THIN_STRIP_DECADES,
     CouplingLimits,
     _curvature_bounds,

@@ -9,11 +9,11 @@ from hypothesis import strategies as st
 
 from cevns.experiments.common import sm_reference
 from cevns.models import get_model
-from cevns.nuclei import isotope
+from cevns.physics.nuclei import isotope
+from cevns.physics.weak_charge import nucleon_form_factors
 from cevns.prediction import IsotopeGrid, TargetGrid
 from cevns.recipes import get_recipe
 from cevns.sources import SOURCES
-from cevns.weak_charge import nucleon_form_factors
 
 PRINTED = get_recipe("deromeri2023")
 PUBLISHED = PRINTED.with_options(ngi_normalisation="published")

@@ -14,9 +14,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import integrate
 
-from cevns import constants as c
-from cevns.couplings import NucleonCouplings, radiative, sm_couplings, tree_level
-from cevns.cross_sections import (
+from cevns.detectors import (
+    gamma_smearing_pdf,
+    gaussian_bin_probabilities,
+    logistic_efficiency,
+    recoil_grid_kev,
+)
+from cevns.physics import constants as c
+from cevns.physics.couplings import NucleonCouplings, radiative, sm_couplings, tree_level
+from cevns.physics.cross_sections import (
     cevns_rate_prefactor_cm2_per_mev,
     dsigma_dt,
     dsigma_dt_cm2_per_mev,
@@ -25,13 +31,7 @@ from cevns.cross_sections import (
     t_max_mev,
     vector_kinematic_kernel,
 )
-from cevns.detectors import (
-    gamma_smearing_pdf,
-    gaussian_bin_probabilities,
-    logistic_efficiency,
-    recoil_grid_kev,
-)
-from cevns.form_factors import (
+from cevns.physics.form_factors import (
     FORM_FACTORS,
     form_factor,
     helm,
@@ -39,11 +39,11 @@ from cevns.form_factors import (
     klein_nystrand_radius_from_rms,
     symmetrized_fermi,
 )
-from cevns.nuclei import isotope
+from cevns.physics.nuclei import isotope
+from cevns.physics.weak_charge import KN_A13, nucleon_form_factors, sm_weak_charge
 from cevns.prediction import BinnedCEvNS, IsotopeKernel, SMReference
 from cevns.sources import SOURCES, StoppedPionSource, michel_nu_e, michel_nu_mu_bar
 from cevns.sources import STOPPED_PION_FLAVOURS as FLAVOURS
-from cevns.weak_charge import KN_A13, nucleon_form_factors, sm_weak_charge
 
 FAST = settings(max_examples=40, deadline=None)
 SPECTRA = {"nu_e": michel_nu_e, "nu_mu_bar": michel_nu_mu_bar}

@@ -17,10 +17,10 @@ import numpy as np
 import pytest
 
 import cevns.api as api
-import cevns.scan as scan_mod
+import cevns.inference.scan as scan_mod
 from cevns.inference import Analysis, make_analysis
+from cevns.inference.scan import atomic_write_bytes, column_crossings, coupling_limit, log_grid, scan_grid, validate_grid
 from cevns.models import MODELS
-from cevns.scan import atomic_write_bytes, column_crossings, coupling_limit, log_grid, scan_grid, validate_grid
 from helpers import assert_clean_exit, direct_minimum, invoke
 
 MASSES = np.geomspace(1.0, 1000.0, 4)

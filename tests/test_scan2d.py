@@ -1,5 +1,5 @@
 """scan2d evaluated in chunks with a checkpoint (issue #10): the generic chunk runner
-:func:`cevns.scan.evaluate_in_chunks` and ``api.scan2d`` / ``cevns scan2d --checkpoint``."""
+:func:`cevns.inference.scan.evaluate_in_chunks` and ``api.scan2d`` / ``cevns scan2d --checkpoint``."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 import cevns.api as api
 from cevns.errors import ParameterError
 from cevns.inference import Analysis
-from cevns.scan import evaluate_in_chunks
+from cevns.inference.scan import evaluate_in_chunks
 from helpers import assert_clean_exit, invoke
 
 XS = np.linspace(0.6, 1.4, 9)  # cevns_norm

@@ -15,13 +15,13 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pytest
 
-from cevns import constants as c
-from cevns.couplings import sm_couplings
-from cevns.cross_sections import t_max_mev
 from cevns.experiments.common import build_isotope_kernel
 from cevns.models import get_model
 from cevns.models.sterile import averaged_sin2
-from cevns.nuclei import isotope
+from cevns.physics import constants as c
+from cevns.physics.couplings import sm_couplings
+from cevns.physics.cross_sections import t_max_mev
+from cevns.physics.nuclei import isotope
 from cevns.prediction import BinnedCEvNS, SMReference
 from cevns.sources import SOURCES, LineSpectrum, Source, Spectrum, StoppedPionSource
 

@@ -213,14 +213,14 @@ def scan2d(experiments, x_param: str, x_values, y_param: str, y_values, recipe: 
     """Delta-chi2 on a 2D grid and contour polylines at each CL (:class:`cevns.results.Scan2DResult`).
 
     The grid is evaluated ``chunk_size`` points at a time (memory bounded by the chunk,
-    :func:`cevns.scan.evaluate_in_chunks`); with ``checkpoint`` (a file path) finished
+    :func:`cevns.inference.scan.evaluate_in_chunks`); with ``checkpoint`` (a file path) finished
     chunks are saved and an interrupted run with the same configuration resumes from
     them (the file is kept; delete it to start afresh). ``progress(done, total)`` is
     called after each chunk. Results equal those of one batch.
     """
     import contourpy
 
-    from .scan import _config_hash, evaluate_in_chunks
+    from .inference.scan import _config_hash, evaluate_in_chunks
     from .stats import delta_chi2_threshold
 
     an = _analysis(experiments, recipe, model, fixed, electron_scattering)
@@ -264,7 +264,7 @@ def scan2d(experiments, x_param: str, x_values, y_param: str, y_values, recipe: 
 
 def _muon_band(model, masses) -> dict | None:
     """The (g-2)_mu 2-sigma band of a mediator model that couples to muons (``Model.muon_charge``)."""
-    from .gm2 import gm2_band
+    from .physics.gm2 import gm2_band
 
     charge = getattr(model, "muon_charge", None)
     if not charge:
@@ -290,12 +290,12 @@ def limits(model: str, experiments, recipe: str | None = "atzori2022", cl="2sigm
     (keys ``g``, ``g_over_m_per_gev``) the smallest excluded coupling going up from zero
     and (keys ``upper_boundary_g``, ``upper_boundary_g_over_m_per_gev``) the upper edge of
     the allowed region containing g -> 0 with excluded strips thinner than
-    ``thin_strip_decades`` bridged (:func:`cevns.scan.find_coupling_limits`; null where
+    ``thin_strip_decades`` bridged (:func:`cevns.inference.scan.find_coupling_limits`; null where
     none is found in g <= 10). ``boundary`` is the refined lower bound per mass,
     ``allowed_intervals`` every allowed range of g per mass (strips and islands included),
     ``contours`` the grid's Delta-chi2 = threshold polylines.
     """
-    from .scan import HIGH_MASS_MEV, LOW_MASS_MEV, column_crossings, coupling_limits, mediator_parameters, scan_grid
+    from .inference.scan import HIGH_MASS_MEV, LOW_MASS_MEV, column_crossings, coupling_limits, mediator_parameters, scan_grid
     from .stats import delta_chi2_threshold
 
     an = _analysis(experiments, recipe, model, fixed, electron_scattering)
@@ -367,7 +367,7 @@ def scan(model: str, experiments, masses, couplings, out: str, recipe: str | Non
     import io
     from pathlib import Path
 
-    from .scan import atomic_write_bytes, mediator_parameters, scan_grid
+    from .inference.scan import atomic_write_bytes, mediator_parameters, scan_grid
     from .stats import delta_chi2_threshold
 
     out_path = Path(out)

@@ -243,7 +243,7 @@ def fit(es, experiments, recipe, model, fixed, as_json, free, plot_file) -> None
     result = _run(api.fit, exps, recipe, model, _split(free), _values(fixed), _es(es))
     if plot_file:
         from .inference import make_analysis
-        from .plotting import plot_fit_spectra
+        from .results.plotting import plot_fit_spectra
 
         an = _run(make_analysis, exps, api.with_es(recipe, _es(es)), model, _values(fixed))
         plot_fit_spectra(result, plot_file, an)
@@ -272,7 +272,7 @@ def profile(es, experiments, recipe, model, fixed, as_json, param, grid, cl, fre
     result = _run(api.profile, _split(experiments), param, _range(grid), recipe, model, _split(cl), _split(free),
                   _values(fixed), dof, _es(es))
     if plot_file:
-        from .plotting import plot_profile
+        from .results.plotting import plot_profile
 
         plot_profile(result, plot_file)
 
@@ -308,7 +308,7 @@ def scan2d(es, experiments, recipe, model, fixed, as_json, x_spec, y_spec, cl, d
     result = _run(api.scan2d, _split(experiments), xp, xv, yp, yv, recipe, model, _split(cl), _values(fixed), dof,
                   _es(es), checkpoint=checkpoint)
     if plot_file:
-        from .plotting import plot_contours
+        from .results.plotting import plot_contours
 
         plot_contours(result, plot_file)
 
@@ -446,7 +446,7 @@ def scan(model, experiments, recipe, masses, couplings, out, cl, dof, fixed, as_
 @click.option("--out", required=True, help="Image file (png/pdf).")
 def plot_limits(model, datasets, recipe, cl, masses, couplings, out) -> None:
     """Exclusion regions of one or several datasets with the (g-2)_mu band."""
-    from .plotting import plot_exclusions
+    from .results.plotting import plot_exclusions
 
     results = [_run(api.limits, model, _split(d), recipe, cl, 1, _log_range(masses, "masses"),
                     _log_range(couplings, "couplings")) for d in datasets]

@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from .couplings import NucleonCouplings
-from .nuclei import Isotope
+from .physics.couplings import NucleonCouplings
+from .physics.nuclei import Isotope
+from .physics.weak_charge import sm_weak_charge
 from .sources.base import Source
-from .weak_charge import sm_weak_charge
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ class IsotopeKernel(IsotopeGrid):
         coefficient landing in each reconstructed energy bin (time not yet applied).
         Structures: ``vector`` (1 - M T/2E^2, per unit Q^2), and the moments ``m0``
         (1), ``m1`` (T/E) and ``m2`` (M T/2E^2) from which scalar, tensor and
-        recoil-suppressed terms are assembled (:func:`cevns.cross_sections.kinematic_moment_kernels`).
+        recoil-suppressed terms are assembled (:func:`cevns.physics.cross_sections.kinematic_moment_kernels`).
     """
 
     kernel: Mapping[tuple[str, str], NDArray[np.float64]]
@@ -75,7 +75,7 @@ class SMReference:
     coupling_scheme: ``radiative`` or ``tree``: how a varied sin^2(theta_W) moves g_V^p
         (:func:`cevns.models.base.couplings_for`).
     sin2_theta_w: the reference weak mixing angle (also of the nu-e couplings, seed 004 eq. 4).
-    form_factor: the form-factor parametrisation of the nominal F_p, F_n (:mod:`cevns.form_factors`),
+    form_factor: the form-factor parametrisation of the nominal F_p, F_n (:mod:`cevns.physics.form_factors`),
         used again when a model fits a neutron radius.
     """
 

@@ -29,8 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .constants import SIN2_THETA_W_LOW_ENERGY
 from .errors import RecipeError, UnknownNameError
+from .physics.constants import SIN2_THETA_W_LOW_ENERGY
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class Recipe:
     name, description, source: identification and the seed/equation it reproduces.
     form_factor: ``helm``, ``klein-nystrand``, ``symmetrized-fermi`` or
         ``klein-nystrand-a13`` (seed 004 eq. 3 with R_A = 1.23 A^(1/3) fm).
-    radii: radius set of :mod:`cevns.nuclei` (``atzori2022`` or ``cadeddu2021``).
+    radii: radius set of :mod:`cevns.physics.nuclei` (``atzori2022`` or ``cadeddu2021``).
     couplings: ``radiative`` (seed 002 eq. 12) or ``tree``.
     sin2_theta_w: used when ``couplings == "tree"``.
     natural_argon: include Ar-36/Ar-38 at natural abundance (else pure Ar-40).

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from cevns import data as data_mod
-from cevns.couplings import sm_couplings
 from cevns.experiments import REFERENCE_PREDICTIONS, build_experiment, csi2017, csi2021, lar2020
+from cevns.physics.couplings import sm_couplings
 from cevns.recipes import RECIPES, get_recipe
 from cevns.sources import SOURCES
 from cevns.sources import STOPPED_PION_FLAVOURS as FLAVOURS

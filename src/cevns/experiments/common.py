@@ -8,20 +8,20 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from ..constants import AVOGADRO, GRAMS_PER_KG
-from ..couplings import sm_couplings
-from ..cross_sections import (
+from ..detectors import recoil_grid_kev
+from ..physics.constants import AVOGADRO, GRAMS_PER_KG
+from ..physics.couplings import sm_couplings
+from ..physics.cross_sections import (
     cevns_rate_prefactor_cm2_per_mev,
     kinematic_moment_kernels,
     t_max_mev,
     vector_kinematic_kernel,
 )
-from ..detectors import recoil_grid_kev
-from ..nuclei import Isotope
+from ..physics.nuclei import Isotope
+from ..physics.weak_charge import nucleon_form_factors
 from ..prediction import BinnedCEvNS, IsotopeKernel, SMReference
 from ..recipes import Recipe
 from ..sources import Source
-from ..weak_charge import nucleon_form_factors
 
 
 def targets_per_isotope(detector_mass_kg: float, molecule: Sequence[tuple[Isotope, float]]) -> list[float]:
@@ -107,8 +107,8 @@ def build_es_kernel(
     for magnetic-moment terms. ``energy_response(t_er_kev)`` maps electron recoils (no
     quenching) to reconstructed bins.
     """
-    from ..constants import M_ELECTRON_MEV
-    from ..electron_scattering import e_min_electron_mev, es_prefactor_cm2_per_mev, z_eff
+    from ..physics.constants import M_ELECTRON_MEV
+    from ..physics.electron_scattering import e_min_electron_mev, es_prefactor_cm2_per_mev, z_eff
 
     t_kev, w_kev = recoil_grid_kev(t_min_kev, t_max_kev, n_nodes)
     t_mev, w_mev = t_kev * 1e-3, w_kev * 1e-3

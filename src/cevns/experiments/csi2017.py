@@ -29,7 +29,7 @@ from numpy.typing import NDArray
 
 from .. import data as data_mod
 from ..errors import RecipeError
-from ..nuclei import isotope
+from ..physics.nuclei import isotope
 from ..prediction import BinnedCEvNS
 from ..recipes import Recipe
 from ..sources import SOURCES

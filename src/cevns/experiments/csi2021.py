@@ -47,7 +47,7 @@ from numpy.typing import NDArray
 from .. import data as data_mod
 from ..detectors import fold_density_into_bins, gamma_smearing_pdf, logistic_efficiency, polynomial_scintillation_kev_ee
 from ..errors import RecipeError, UnknownNameError
-from ..nuclei import isotope
+from ..physics.nuclei import isotope
 from ..prediction import BinnedCEvNS
 from ..recipes import Recipe
 from ..sources import SOURCES, ArrivalTimeModel

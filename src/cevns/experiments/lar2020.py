@@ -32,7 +32,7 @@ from numpy.typing import NDArray
 from .. import data as data_mod
 from ..detectors import gaussian_bin_probabilities, linear_quenching_kev_ee, tabulated_efficiency
 from ..errors import RecipeError
-from ..nuclei import NATURAL_ARGON_ABUNDANCE, isotope
+from ..physics.nuclei import NATURAL_ARGON_ABUNDANCE, isotope
 from ..prediction import BinnedCEvNS
 from ..recipes import Recipe
 from ..sources import SOURCES, ArrivalTimeModel

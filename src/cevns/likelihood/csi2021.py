@@ -60,8 +60,8 @@ def _with_radius_scaling(cevns: BinnedCEvNS, scale: float) -> BinnedCEvNS:
     """The same kernels with Klein-Nystrand form factors of R_A = 1.23 A^(1/3) (1 + alpha_4)."""
     from dataclasses import replace
 
-    from ..form_factors import klein_nystrand, momentum_transfer_mev
-    from ..weak_charge import KN_A13_COEFF_FM
+    from ..physics.form_factors import klein_nystrand, momentum_transfer_mev
+    from ..physics.weak_charge import KN_A13_COEFF_FM
 
     isos = []
     for ik in cevns.isotopes:
@@ -115,7 +115,7 @@ def csi2021_deromeri2023(recipe: Recipe, setup: ExperimentSetup, root=None) -> E
     ``"grid"`` each branch is profiled and the chi2 refined between nodes
     (:func:`refine_grid_minimum`). Models that fit neutron radii build their own form
     factors, which switches alpha_4 off as seed 004 sec. 4.1 does."""
-    from ..weak_charge import KN_A13
+    from ..physics.weak_charge import KN_A13
 
     # alpha_4 acts on the Klein-Nystrand R_A of the recipe; other form factors keep alpha_4 = 0
     scalings = DEROMERI_RADIUS_SCALINGS if recipe.form_factor == KN_A13 else (0.0,)

@@ -24,11 +24,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..errors import RecipeError, UnknownNameError
-from ..form_factors import form_factor as named_form_factor
-from ..form_factors import klein_nystrand
-from ..nuclei import Isotope
+from ..physics.form_factors import form_factor as named_form_factor
+from ..physics.form_factors import klein_nystrand
+from ..physics.nuclei import Isotope
+from ..physics.weak_charge import KN_A13, nucleon_form_factors
 from ..prediction import IsotopeGrid, TargetGrid
-from ..weak_charge import KN_A13, nucleon_form_factors
 
 Terms = dict[tuple[str, str, str], NDArray[np.float64]]
 
@@ -135,7 +135,7 @@ class Model:
     def es_couplings_batch(self, flavour: str, grid: TargetGrid, v, t_er_mev) -> tuple[NDArray, NDArray]:
         """(g_V, g_A) for ES, each broadcastable to ``(P, n_T)``; SM values (at the grid's
         sin^2 theta_W) by default."""
-        from ..electron_scattering import es_couplings
+        from ..physics.electron_scattering import es_couplings
 
         gv, ga = es_couplings(flavour, grid.sm.sin2_theta_w)
         return np.asarray(gv), np.asarray(ga)

@@ -18,8 +18,8 @@ import math
 
 import numpy as np
 
-from ..constants import ALPHA_EM, G_FERMI_MEV2, HBARC_MEV_FM, M_ELECTRON_MEV, M_MUON_MEV
-from ..couplings import LEPTON_FLAVOUR
+from ..physics.constants import ALPHA_EM, G_FERMI_MEV2, HBARC_MEV_FM, M_ELECTRON_MEV, M_MUON_MEV
+from ..physics.couplings import LEPTON_FLAVOUR
 from .base import Model, Parameter, Terms, couplings_for, sm_charge, sm_like_es_terms
 
 M_W_MEV = 80377.0  # PDG 2022

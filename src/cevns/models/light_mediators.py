@@ -34,9 +34,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..constants import ALPHA_EM, G_FERMI_MEV2, M_ELECTRON_MEV, M_MUON_MEV, M_TAU_MEV
-from ..couplings import LEPTON_FLAVOUR
 from ..errors import ParameterError, RecipeError
+from ..physics.constants import ALPHA_EM, G_FERMI_MEV2, M_ELECTRON_MEV, M_MUON_MEV, M_TAU_MEV
+from ..physics.couplings import LEPTON_FLAVOUR
 from .base import Model, Parameter, Terms, couplings_for, sm_charge
 from .ngi import DELTA_TENSOR
 
@@ -132,7 +132,7 @@ class VectorMediator(Model):
     def es_couplings_batch(self, flavour, grid, v, t_er_mev):
         """g_V -> g_V + g^2 Q'_l Q'_e / (c G_F (2 m_e T + M^2)), c = sqrt2 (``consistent``, seed 004
         eqs. 12, 23 and seed 002 eq. 16) or 2 sqrt2 (``printed`` seed 004 eq. 13)."""
-        from ..constants import M_ELECTRON_MEV
+        from ..physics.constants import M_ELECTRON_MEV
 
         gv, ga = super().es_couplings_batch(flavour, grid, v, t_er_mev)
         qe = self.charges[2]
@@ -191,7 +191,7 @@ class LeptonicMediator(Model):
 
 
 def _es_propagator_sq(v, t_er_mev):
-    from ..constants import M_ELECTRON_MEV
+    from ..physics.constants import M_ELECTRON_MEV
 
     g4 = v["g"][:, None] ** 4
     return g4 / (2.0 * M_ELECTRON_MEV * np.asarray(t_er_mev)[None, :] + v["m_med_mev"][:, None] ** 2) ** 2

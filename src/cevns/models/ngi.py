@@ -27,8 +27,8 @@ In kernel form (prefactor G_F^2 M/pi of the fast path):
 
 from __future__ import annotations
 
-from ..constants import M_NEUTRON_MEV, M_PROTON_MEV
-from ..couplings import HELICITY_SIGN
+from ..physics.constants import M_NEUTRON_MEV, M_PROTON_MEV
+from ..physics.couplings import HELICITY_SIGN
 from .base import Model, Parameter, Terms, couplings_for, sm_charge
 
 M_UP_MEV, M_DOWN_MEV = 2.16, 4.67  # PDG 2022

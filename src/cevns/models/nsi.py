@@ -12,7 +12,7 @@ ab in ee, mumu, emu, etau, mutau and q in u, d (eps_ab = eps_ba, real).
 
 from __future__ import annotations
 
-from ..couplings import LEPTON_FLAVOUR
+from ..physics.couplings import LEPTON_FLAVOUR
 from .base import Model, Parameter, Terms, couplings_for
 
 PAIRS = ("ee", "mumu", "emu", "etau", "mutau")

@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..constants import M_ELECTRON_MEV
-from ..couplings import LEPTON_FLAVOUR
-from ..cross_sections import e_min_mev, kinematic_moment_kernels, vector_kinematic_kernel
-from ..electron_scattering import e_min_electron_mev
+from ..physics.constants import M_ELECTRON_MEV
+from ..physics.couplings import LEPTON_FLAVOUR
+from ..physics.cross_sections import e_min_mev, kinematic_moment_kernels, vector_kinematic_kernel
+from ..physics.electron_scattering import e_min_electron_mev
 from ..sources.base import Source
 from .base import Model, Parameter, Terms, couplings_for, sm_charge
 from .electromagnetic import MAGNETIC_UNIT_ES, magnetic_unit_nuclear

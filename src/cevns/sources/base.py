@@ -14,7 +14,7 @@ A source seen from a detector gives, per flavour f of :attr:`Source.flavours`,
 * the flux-weighted inverse moments m_n(E_min) = int_{E_min} phi_f(E) E^-n dE, n = 0, 1, 2
   [MeV^-n]: every CEvNS and nu-e cross section of seed 004 eqs. (1), (4), (8), (14)-(19)
   is a polynomial in 1/E at fixed recoil T, so these are all the kernels integrate
-  (:func:`cevns.cross_sections.kinematic_moment_kernels`);
+  (:func:`cevns.physics.cross_sections.kinematic_moment_kernels`);
 * the largest neutrino energy ``e_max_mev`` (end of the recoil grid, T_max(E_max));
 * optionally an arrival-time model (:class:`ArrivalTimeModel`; ``None`` for a source
   without beam timing).

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ..constants import CM_PER_M, E_NU_MAX_MEV, E_NU_PROMPT_MEV, M_MUON_MEV
 from ..errors import UnknownNameError
+from ..physics.constants import CM_PER_M, E_NU_MAX_MEV, E_NU_PROMPT_MEV, M_MUON_MEV
 from .base import LineSpectrum, Spectrum
 from .timing import DecayChainTiming, ProtonPulse
 

@@ -24,8 +24,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import log_ndtr, ndtr
 
-from ..constants import TAU_MUON_NS, TAU_PION_NS
 from ..detectors import gauss_legendre
+from ..physics.constants import TAU_MUON_NS, TAU_PION_NS
 
 TAU_PION_US = TAU_PION_NS * 1e-3
 TAU_MUON_US = TAU_MUON_NS * 1e-3

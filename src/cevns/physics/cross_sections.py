@@ -22,8 +22,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ..sources.base import Source
 from .constants import G_FERMI_MEV2, HBARC2_MEV2_CM2
-from .sources.base import Source
 
 
 def t_max_mev(e_nu_mev: ArrayLike, mass_mev: float) -> NDArray[np.float64]:

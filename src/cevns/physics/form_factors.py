@@ -19,8 +19,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ..errors import ParameterError, UnknownNameError
 from .constants import HBARC_MEV_FM
-from .errors import ParameterError, UnknownNameError
 
 HELM_SKIN_FM = 0.9
 KLEIN_NYSTRAND_RANGE_FM = 0.7

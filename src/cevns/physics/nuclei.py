@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from ..errors import UnknownNameError
 from . import constants as c
-from .errors import UnknownNameError
 
 
 @dataclass(frozen=True)

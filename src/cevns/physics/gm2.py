@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ..errors import ParameterError
 from .constants import M_MUON_MEV
-from .errors import ParameterError
 
 DELTA_A_MU = 25.1e-10
 SIGMA_A_MU = 5.9e-10

@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from .errors import UnknownNameError
-from .experiments import experiment_names
-from .likelihood import ExperimentLikelihood, build_likelihood, lar_poisson_3d
-from .models import get_model
-from .models.base import Model
-from .recipes import Recipe, get_recipe
-from .stats import delta_chi2_threshold, intervals_below
+from ..errors import UnknownNameError
+from ..experiments import experiment_names
+from ..likelihood import ExperimentLikelihood, build_likelihood, lar_poisson_3d
+from ..models import get_model
+from ..models.base import Model
+from ..recipes import Recipe, get_recipe
+from ..stats import delta_chi2_threshold, intervals_below
 
 
 @dataclass
@@ -107,7 +107,7 @@ class Analysis:
         v = self.fixed.get(name, self.model.default(name, self.likelihoods[0].cevns.grid))
         if np.isnan(v):
             iso = {"rn_cs": "Cs133", "rn_i": "I127", "rn_ar": "Ar40", "rn_csi": "Cs133"}.get(name)
-            from .nuclei import isotope
+            from ..physics.nuclei import isotope
 
             v = isotope(iso, self.recipe.radii).neutron_rms_radius_fm if iso else 0.0
         return float(v)
@@ -171,7 +171,7 @@ def make_analysis(
     lks = []
     for e in experiments:
         if free_cevns_lar3d and e == "lar-2020":
-            from .experiments import build_experiment
+            from ..experiments import build_experiment
 
             lks.append(lar_poisson_3d(rec, build_experiment(e, rec, root), free_cevns=True))
         else:

@@ -19,8 +19,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..errors import UnknownNameError
 from .constants import SIN2_THETA_W_LOW_ENERGY
-from .errors import UnknownNameError
 
 #: Which lepton flavour each neutrino species carries (flavour names of every source).
 LEPTON_FLAVOUR = {"nu_e": "e", "nu_mu": "mu", "nu_tau": "tau", "nu_e_bar": "e", "nu_mu_bar": "mu", "nu_tau_bar": "tau"}

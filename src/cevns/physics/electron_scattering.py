@@ -13,9 +13,9 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ..errors import UnknownNameError
 from .constants import G_FERMI_MEV2, HBARC2_MEV2_CM2, M_ELECTRON_MEV, SIN2_THETA_W_LOW_ENERGY
 from .couplings import HELICITY_SIGN, LEPTON_FLAVOUR
-from .errors import UnknownNameError
 
 #: Table I of seed 004: (threshold T above which Z_eff applies [keV], Z_eff), descending
 Z_EFF_TABLE = {
@@ -42,7 +42,7 @@ def z_eff(atom: str, t_er_kev: ArrayLike) -> NDArray[np.float64]:
 
 
 def es_couplings(flavour: str, sin2_theta_w: float = SIN2_THETA_W_LOW_ENERGY) -> tuple[float, float]:
-    """(g_V, g_A) of nu-e scattering for ``flavour`` (any of :data:`cevns.couplings.LEPTON_FLAVOUR`;
+    """(g_V, g_A) of nu-e scattering for ``flavour`` (any of :data:`cevns.physics.couplings.LEPTON_FLAVOUR`;
     seed 004 after eq. 4: charged current for the electron flavour, g_A sign flipped for antineutrinos)."""
     lep = LEPTON_FLAVOUR[flavour]
     if lep == "e":

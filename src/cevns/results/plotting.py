@@ -20,7 +20,7 @@ def _plt():
 
 def plot_profile(result: dict, path: str) -> None:
     """Delta-chi2 profile with the CL thresholds and intervals of ``api.profile``."""
-    from .stats import delta_chi2_threshold
+    from ..stats import delta_chi2_threshold
 
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6.4, 4.4), constrained_layout=True)

@@ -31,9 +31,9 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from .errors import ParameterError
-from .inference import Analysis
-from .stats import true_runs
+from ..errors import ParameterError
+from ..stats import true_runs
+from .analysis import Analysis
 
 #: masses of the limit summaries: far below and far above the momentum transfer (|q| ~ 20-100 MeV)
 LOW_MASS_MEV = 1e-2
