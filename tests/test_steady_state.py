@@ -96,7 +96,7 @@ def test_release_ss_row_totals_and_total(csi_setups):
     smooth, hist = (csi_setups[k].backgrounds["ss"].counts for k in ("smooth", "histogram"))
     assert hist.sum() == 1295  # the release's AC count in the window
     np.testing.assert_allclose(smooth.sum(axis=1), hist.sum(axis=1))
-    np.testing.assert_array_equal(csi_setups["smooth"].notes["anticoincidence_counts"], hist)
+    np.testing.assert_array_equal(csi_setups["smooth"].extras.anticoincidence_counts, hist)
 
 
 def test_release_ac_rate_follows_the_time_efficiency(csi_setups):

@@ -26,6 +26,7 @@ from . import data as data_mod
 from .errors import ParameterError, UnknownNameError
 from .experiments import REFERENCE_PREDICTIONS, build_experiment, experiment_names
 from .experiments.common import ExperimentSetup
+from .experiments.lar2020 import LAr2020Extras
 from .recipes import RECIPES, Recipe, get_recipe
 from .results import ContourSet, FitResult, LimitResult, Prediction, ProfileResult, Scan2DResult, ScanFileResult
 
@@ -77,14 +78,14 @@ def predict(experiment: str, recipe: str | None = None, electron_scattering: boo
     by_flavour = setup.cevns.counts_by_flavour(q)
     total = sum(by_flavour[f] for f in setup.cevns.flavours)
     extra = {}
-    if "f90_given_energy" in setup.notes:  # LAr: the full 12 E x 8 F90 x 10 t option
-        f90 = setup.notes["f90_given_energy"]
+    if isinstance(setup.extras, LAr2020Extras):  # LAr: the full 12 E x 8 F90 x 10 t option
+        f90 = setup.extras.f90_given_energy
         extra["bins_3d"] = {
             "axes": ["energy", "f90", "time"],
-            "f90_edges": setup.notes["f90_edges"],
+            "f90_edges": setup.extras.f90_edges,
             "cevns": total[:, None, :] * f90[:, :, None],
-            "observed": setup.notes["observed_3d"],
-            "backgrounds": dict(setup.notes["backgrounds_3d"]),
+            "observed": setup.extras.observed_3d,
+            "backgrounds": dict(setup.extras.backgrounds_3d),
         }
     if setup.cevns.es_atoms:
         from .models import get_model

@@ -32,7 +32,7 @@ def lar(data_root):
 
 def test_lar_total_within_5_percent_of_release(lar):
     setup, counts = lar
-    released = setup.notes["released_cevns_3d"]
+    released = setup.extras.released_cevns_3d
     assert released.sum() == pytest.approx(128.0, rel=1e-6)
     assert counts.sum() == pytest.approx(128.0, rel=0.05)
 
@@ -40,7 +40,7 @@ def test_lar_total_within_5_percent_of_release(lar):
 @pytest.mark.parametrize("axis_name", ["energy", "time"])
 def test_lar_shape_within_10_percent_in_significant_bins(lar, axis_name):
     setup, counts = lar
-    released = setup.notes["released_cevns_3d"]  # (E, F90, t)
+    released = setup.extras.released_cevns_3d  # (E, F90, t)
     ours = counts.sum(axis=1) if axis_name == "energy" else counts.sum(axis=0)
     ref = released.sum(axis=(1, 2)) if axis_name == "energy" else released.sum(axis=(0, 1))
     ours_shape, ref_shape = ours / ours.sum(), ref / ref.sum()

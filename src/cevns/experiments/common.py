@@ -139,7 +139,10 @@ class ExperimentSetup:
     """One experiment, ready to predict: CEvNS kernels, backgrounds, observed counts.
 
     ``observed`` and every background have the shape of ``cevns.counts(...)`` with no
-    batch axis, i.e. ``(n_E, n_t)``.
+    batch axis, i.e. ``(n_E, n_t)``. ``extras`` holds what a release offers beyond that
+    (a frozen dataclass of its module, e.g. :class:`cevns.experiments.lar2020.LAr2020Extras`),
+    read by that release's likelihood structures; ``data_files`` maps each file read to its
+    SHA-256 (provenance).
     """
 
     name: str
@@ -147,5 +150,5 @@ class ExperimentSetup:
     backgrounds: dict[str, Component]
     observed: NDArray[np.float64]
     energy_label: str
-    notes: dict = field(default_factory=dict)
+    extras: object | None = None
     data_files: dict[str, str] = field(default_factory=dict)

@@ -120,4 +120,4 @@ def build(recipe: Recipe, root: Path | None = None, nodes_per_bin: int = 8, ligh
     files = {n: data_mod.file_sha256(data_mod.release_file(RELEASE, n, root))
              for n in ("data_coincidence_beamOn.txt", "data_anticoincidence_beamOn.txt", "promptPDF.txt",
                        "arrivalTimePDF_promptNeutrons.txt")}
-    return ExperimentSetup(RELEASE, cevns, backgrounds, observed, "PE", {"roi_pe": ROI_PE}, files)
+    return ExperimentSetup(RELEASE, cevns, backgrounds, observed, "PE", None, files)

@@ -178,6 +178,18 @@ def time_fractions(
     return out
 
 
+@dataclass(frozen=True)
+class CsI2021Extras:
+    """What the CsI 2021 setup offers beyond prediction, backgrounds and observed counts:
+    the efficiency set used, the anti-coincidence histogram (n_PE, n_t) behind the SS
+    template, and the builder that makes the shifted variants of seed 004 (alpha_6, alpha_7)
+    from the release files already read."""
+
+    efficiency: str
+    anticoincidence_counts: NDArray[np.float64]
+    builder: CsI2021Builder
+
+
 @dataclass
 class CsI2021Builder:
     """Builds CsI 2021 setups for one recipe from release files read once.
@@ -285,8 +297,8 @@ class CsI2021Builder:
         cevns = BinnedCEvNS(PE_EDGES, "PE", TIME_EDGES_US, kernels, self.fractions(timing_shift_us), source,
                             sm_reference(self.recipe, source), meta, es_atoms)
         observed, ac, backgrounds = self._data_and_backgrounds()
-        notes = {"efficiency": self.efficiency, "anticoincidence_counts": ac, "builder": self}
-        return ExperimentSetup(RELEASE, cevns, dict(backgrounds), observed, "PE", notes, dict(self.release.files))
+        extras = CsI2021Extras(self.efficiency, ac, self)
+        return ExperimentSetup(RELEASE, cevns, dict(backgrounds), observed, "PE", extras, dict(self.release.files))
 
 
 @register_experiment("csi-2021", reference_prediction=(341.0, "COHERENT PRL 129 (2022) 081801"))
@@ -304,7 +316,7 @@ def build(
     ``efficiency_shift_pe`` evaluates the efficiency at PE + shift (seed 004 eq. 30,
     alpha_7); ``timing_shift_us`` moves the proton pulse (alpha_6, sec. 3.1). ``release``
     (from :func:`read_release`) skips reading the files again. The setup's
-    ``notes["builder"]`` (:class:`CsI2021Builder`) makes further variants without reading.
+    ``extras.builder`` (:class:`CsI2021Builder`) makes further variants without reading.
     """
     builder = CsI2021Builder(recipe, root, efficiency, n_nodes, release)
     return builder.setup(efficiency_shift_pe, timing_shift_us)

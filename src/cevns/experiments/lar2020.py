@@ -19,11 +19,12 @@ released ``cevnspdf.txt``.
 Backgrounds and observed counts are the release's 3D PDFs: steady state ``bkgpdf``
 (3152), prompt BRN ``brnpdf`` (497), delayed BRN ``delbrnpdf`` (33), observed
 ``datanobkgsub`` (3752 events). The +-1 sigma shape variations are kept in
-``setup.notes["shape_variations"]`` for the likelihood.
+``setup.extras.shape_variations`` (:class:`LAr2020Extras`) for the likelihood.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -67,6 +68,24 @@ SHAPE_FILES = {
     "brn_timing_width": "brnpdfBRNTimingWidthSyst.txt",
 }
 SHAPE = (12, 8, 10)
+
+
+@dataclass(frozen=True)
+class LAr2020Extras:
+    """What the LAr 2020 setup offers beyond the (energy x time) prediction: the released 3D
+    PDFs (energy x F90 x time) of the observed events, the CEvNS expectation and the
+    backgrounds (``ss``, ``brn_prompt``, ``brn_delayed``), the released +-1 sigma shape
+    variations, the F90 distribution per energy bin (rows sum to 1) with its edges, and the
+    steady-state-subtracted 1D energy spectrum (``energydata1d.txt``: E centre, counts,
+    stat. error, ...; the observable of seed 001's LAr likelihood)."""
+
+    energy_data_1d: NDArray[np.float64]
+    released_cevns_3d: NDArray[np.float64]
+    observed_3d: NDArray[np.float64]
+    backgrounds_3d: dict[str, NDArray[np.float64]]
+    shape_variations: dict[str, NDArray[np.float64]]
+    f90_given_energy: NDArray[np.float64]
+    f90_edges: NDArray[np.float64]
 
 
 def load_pdf3d(name: str, root: Path | None = None) -> NDArray[np.float64]:
@@ -156,13 +175,13 @@ def build(recipe: Recipe, root: Path | None = None, n_nodes: int = 200) -> Exper
     energy_data_1d = data_mod.load_table(RELEASE, "energydata1d.txt", 8, root, header_lines=1)
     files = {n: data_mod.file_sha256(data_mod.release_file(RELEASE, n, root))
              for n in ["CENNS10AnlAEfficiency.txt", "energydata1d.txt", *PDF_FILES.values(), *SHAPE_FILES.values()]}
-    notes = {
-        "energy_data_1d": energy_data_1d,
-        "released_cevns_3d": pdfs["cevns"],
-        "observed_3d": pdfs["observed"],
-        "backgrounds_3d": {k: pdfs[k] for k in ("ss", "brn_prompt", "brn_delayed")},
-        "shape_variations": shapes,
-        "f90_given_energy": f90_given_e,
-        "f90_edges": F90_EDGES,
-    }
-    return ExperimentSetup(RELEASE, cevns, backgrounds, pdfs["observed"].sum(axis=1), "keVee", notes, files)
+    extras = LAr2020Extras(
+        energy_data_1d=energy_data_1d,
+        released_cevns_3d=pdfs["cevns"],
+        observed_3d=pdfs["observed"],
+        backgrounds_3d={k: pdfs[k] for k in ("ss", "brn_prompt", "brn_delayed")},
+        shape_variations=shapes,
+        f90_given_energy=f90_given_e,
+        f90_edges=F90_EDGES,
+    )
+    return ExperimentSetup(RELEASE, cevns, backgrounds, pdfs["observed"].sum(axis=1), "keVee", extras, files)

@@ -36,8 +36,9 @@ def _csi2021_builder(recipe: Recipe, setup: ExperimentSetup, root) -> csi2021_mo
     A setup that does not carry one (built elsewhere) gets a builder that reads the
     release once; a different recipe reuses the parsed files of the setup's builder.
     """
-    builder = setup.notes.get("builder")
-    if not isinstance(builder, csi2021_mod.CsI2021Builder):
+    extras = setup.extras
+    builder = extras.builder if isinstance(extras, csi2021_mod.CsI2021Extras) else None
+    if builder is None:
         return csi2021_mod.CsI2021Builder(recipe, root)
     if builder.recipe != recipe:
         return csi2021_mod.CsI2021Builder(recipe, root, builder.efficiency, builder.n_nodes, builder.release)

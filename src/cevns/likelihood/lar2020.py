@@ -15,9 +15,9 @@ from .registry import register_likelihood
 
 def _lar_shapes_2d(setup: ExperimentSetup) -> dict[str, NDArray[np.float64]]:
     """Relative shape changes (flattened E x t) of the released +-1 sigma variations."""
-    var = {k: v.sum(axis=1) for k, v in setup.notes["shape_variations"].items()}
-    cev = setup.notes["released_cevns_3d"].sum(axis=1)
-    brn = setup.notes["backgrounds_3d"]["brn_prompt"].sum(axis=1)
+    var = {k: v.sum(axis=1) for k, v in setup.extras.shape_variations.items()}
+    cev = setup.extras.released_cevns_3d.sum(axis=1)
+    brn = setup.extras.backgrounds_3d["brn_prompt"].sum(axis=1)
     return {
         # symmetrised +-1 sigma pairs: (N+ - N-)/(2 N_CV)
         "cevns_f90": 0.5 * (_rel_shape(var["cevns_f90_plus"], cev) - _rel_shape(var["cevns_f90_minus"], cev)).ravel(),
@@ -61,19 +61,19 @@ def lar_poisson_3d(recipe: Recipe, setup: ExperimentSetup, free_cevns: bool = Fa
     normalisations of CEvNS (13 %, or free), SS (25/3154), prompt BRN (0.3) and delayed
     BRN (1.0), profiled. Our E x t prediction is spread over F90 with the released CEvNS
     F90 distribution of each energy bin."""
-    f90 = setup.notes["f90_given_energy"]  # (12, 8)
+    f90 = setup.extras.f90_given_energy  # (12, 8)
 
     def expand(counts):  # (P, 12, 10) -> (P, 12*8*10)
         return (counts[:, :, None, :] * f90[None, :, :, None]).reshape(counts.shape[0], -1)
 
-    bkg = {k: v.ravel() for k, v in setup.notes["backgrounds_3d"].items()}
+    bkg = {k: v.ravel() for k, v in setup.extras.backgrounds_3d.items()}
     nus = [
         Nuisance("alpha_cevns", "cevns", None if free_cevns else 0.13),
         Nuisance("alpha_ss", "ss", 25.0 / 3154.0),
         Nuisance("alpha_brn_prompt", "brn_prompt", 0.3),
         Nuisance("alpha_brn_delayed", "brn_delayed", 1.0),
     ]
-    return ExperimentLikelihood("lar-2020", recipe.name, "poisson", setup.notes["observed_3d"].ravel(),
+    return ExperimentLikelihood("lar-2020", recipe.name, "poisson", setup.extras.observed_3d.ravel(),
                                 [Branch({}, setup.cevns, bkg)], nus, expand,
                                 description="seed 000 eqs. (23)-(25)", setup=setup)
 
@@ -83,10 +83,10 @@ def lar_energy_cadeddu2021(recipe: Recipe, setup: ExperimentSetup, root=None) ->
     the steady-state-subtracted data of ``energydata1d.txt``; sigma_i^2 = stat^2 +
     (0.017 (B_PBRN + B_LBRN))^2; CEvNS (13.4 %), prompt BRN (32 %), late BRN (100 %)
     normalisations profiled; backgrounds from the released BRN PDFs (the 1D spectrum is read
-    by the experiment builder, ``setup.notes["energy_data_1d"]``)."""
-    e1d = setup.notes["energy_data_1d"]
-    bp = setup.notes["backgrounds_3d"]["brn_prompt"].sum(axis=(1, 2))
-    bl = setup.notes["backgrounds_3d"]["brn_delayed"].sum(axis=(1, 2))
+    by the experiment builder, ``setup.extras.energy_data_1d``)."""
+    e1d = setup.extras.energy_data_1d
+    bp = setup.extras.backgrounds_3d["brn_prompt"].sum(axis=(1, 2))
+    bl = setup.extras.backgrounds_3d["brn_delayed"].sum(axis=(1, 2))
     sigma2 = e1d[:, 2] ** 2 + (0.017 * (bp + bl)) ** 2
 
     def expand(counts):  # (P, 12, 10) -> (P, 12)
