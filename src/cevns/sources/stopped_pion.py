@@ -31,7 +31,7 @@ STOPPED_PION_FLAVOURS = ("nu_e", "nu_mu", "nu_mu_bar")
 
 @dataclass(frozen=True)
 class MichelSpectrum:
-    """Muon-decay-at-rest spectrum phi(E) = a E^2/m_mu^3 (b - E/m_mu) on [0, m_mu/2] [1/MeV],
+    """Muon-decay-at-rest spectrum phi(E) = a E^2/m_mu^3 (b - E/m_mu) on [0, m_mu/2], in 1/MeV,
     unit normalised for (a, b) = (192, 1/2) (nu_e, seed 002 eq. 3) and (64, 3/4) (anti-nu_mu,
     seed 002 eq. 2). Its moments are closed-form polynomial integrals."""
 
