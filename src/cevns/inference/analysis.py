@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 
 from ..errors import UnknownNameError
 from ..experiments import experiment_names
-from ..likelihood import ExperimentLikelihood, build_likelihood, lar_poisson_3d
+from ..likelihood import CombinedLikelihood, ExperimentLikelihood, build_likelihood, lar_poisson_3d
 from ..models import get_model
 from ..models.base import Model
 from ..recipes import Recipe, get_recipe
@@ -49,16 +49,11 @@ class Analysis:
     def evaluate(self, values: Mapping[str, NDArray[np.float64] | float]) -> tuple[NDArray[np.float64], dict]:
         """Summed chi2 ``(P,)`` for a batch of parameter values, and per-experiment details."""
         merged = {**self.fixed, **values}
-        total = None
-        details = {}
-        for lk in self.likelihoods:
-            def terms(cevns, merged=merged):
-                return self.model.terms(cevns.grid, merged)
 
-            chi2, best = lk.profile(terms)
-            details[lk.experiment] = best
-            total = chi2 if total is None else total + chi2
-        return total, details
+        def terms(cevns):
+            return self.model.terms(cevns.grid, merged)
+
+        return CombinedLikelihood(tuple(self.likelihoods)).profile(terms)
 
     def chi2_scalar(self, values: Mapping[str, float]) -> float:
         chi2, _ = self.evaluate({k: np.array([v]) for k, v in values.items()})

@@ -24,6 +24,7 @@ from .core import (
     PROFILE_CHUNK_BYTES,
     Branch,
     BranchGrid,
+    CombinedLikelihood,
     ExperimentLikelihood,
     Nuisance,
     refine_grid_minimum,
@@ -59,7 +60,7 @@ from .registry import (
 __all__ = [
     "CADEDDU_ENERGY_BINS", "CADEDDU_QF_SCALES", "DEROMERI_EFFICIENCY_SHIFTS_PE", "DEROMERI_RADIUS_SCALINGS",
     "DEROMERI_RADIUS_SIGMA", "DEROMERI_TIMING_SHIFTS_US", "LIKELIHOOD_HOOKS", "LIKELIHOOD_RECIPES", "PROFILE_CHUNK_BYTES",
-    "Branch", "BranchGrid", "ExperimentLikelihood", "MarginalisedPoissonLikelihood", "MorphAxis", "Nuisance",
+    "Branch", "BranchGrid", "CombinedLikelihood", "ExperimentLikelihood", "MarginalisedPoissonLikelihood", "MorphAxis", "Nuisance",
     "SeparableMorph", "_build_structure",
     "apply_nuisance_priors", "build_likelihood", "csi2017_banerjee2021", "csi2017_cadeddu2021", "csi2021_atzori2022",
     "csi2021_deromeri2023", "csi2021_total_count_banerjee2021", "deromeri2023_csi2021_branches", "lar_energy_cadeddu2021",

@@ -205,6 +205,10 @@ class ExperimentLikelihood:
         """The nominal branch's CEvNS kernels (what models evaluate their terms on)."""
         return self.branches[0].cevns
 
+    def __add__(self, other: ExperimentLikelihood | CombinedLikelihood) -> CombinedLikelihood:
+        """The joint likelihood of independent experiments: ``lk_csi + lk_lar``."""
+        return CombinedLikelihood((self,)) + other
+
     def signal(self, terms, branch: Branch | None = None) -> NDArray[np.float64]:
         """Flattened signal expectation ``(P, B)`` (CEvNS plus ES if present) in a branch."""
         return sum(self.signal_parts(terms, branch).values())
@@ -649,6 +653,41 @@ class ExperimentLikelihood:
                     factor = factor + eta[:, k]
             parts[name] = comp * factor[:, None]
         return parts
+
+
+@dataclass(frozen=True)
+class CombinedLikelihood:
+    """Independent experiments analysed together (``lk_a + lk_b + ...``): the chi2 is the sum
+    of the parts' chi2, each with its own nuisances profiled (the seeds' combinations share
+    no nuisance). An experiment may appear only once."""
+
+    parts: tuple[ExperimentLikelihood, ...]
+
+    def __post_init__(self) -> None:
+        names = [lk.experiment for lk in self.parts]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            from ..errors import ParameterError
+
+            raise ParameterError(f"experiment(s) {', '.join(dup)} given twice: their chi2 would be counted twice; "
+                                 "list each experiment once")
+
+    def __add__(self, other: ExperimentLikelihood | CombinedLikelihood) -> CombinedLikelihood:
+        more = other.parts if isinstance(other, CombinedLikelihood) else (other,)
+        return CombinedLikelihood((*self.parts, *more))
+
+    @property
+    def experiments(self) -> list[str]:
+        return [lk.experiment for lk in self.parts]
+
+    def profile(self, terms) -> tuple[NDArray[np.float64], dict[str, dict]]:
+        """Summed chi2 ``(P,)`` with every part's nuisances profiled, and each part's details
+        (:meth:`ExperimentLikelihood.profile`) by experiment."""
+        total, details = None, {}
+        for lk in self.parts:
+            chi2, details[lk.experiment] = lk.profile(terms)
+            total = chi2 if total is None else total + chi2
+        return total, details
 
 
 #: points per morphed solve: ~80 kB of component derivatives per point (3 nuisance axes, 99 bins)
