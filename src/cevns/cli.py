@@ -439,14 +439,20 @@ def scan(model, experiments, recipe, masses, couplings, out, cl, dof, fixed, as_
 @click.option("--masses", default="0.1:10000:60", show_default=True)
 @click.option("--couplings", default="1e-7:1:80", show_default=True)
 @click.option("--out", required=True, help="Image file (png/pdf).")
-def plot_limits(model, datasets, recipe, cl, masses, couplings, out) -> None:
+@click.option("--overlay", "overlays", multiple=True, metavar="CSV",
+              help="Published curve to draw over the regions: CSV with columns mass_mev,g (and '# label: ...'); repeatable.")
+@click.option("--json", "as_json", is_flag=True, help="Print the curves drawn as JSON.")
+def plot_limits(model, datasets, recipe, cl, masses, couplings, out, overlays, as_json) -> None:
     """Exclusion regions of one or several datasets with the (g-2)_mu band."""
-    from .results.plotting import plot_exclusions
+    from .results.plotting import plot_exclusions, read_curve_csv
 
-    results = [_run(api.limits, model, _split(d), recipe, cl, 1, _log_range(masses, "masses"),
-                    _log_range(couplings, "couplings")) for d in datasets]
-    plot_exclusions(results, out)
-    click.echo(f"wrote {out}")
+    curves = [_run(read_curve_csv, f) for f in overlays]
+    with progress_bar("limits", wants_bar(as_json)) as cb:
+        results = [_run(api.limits, model, _split(d), recipe, cl, 1, _log_range(masses, "masses"),
+                        _log_range(couplings, "couplings"), None, cb) for d in datasets]
+    drawn = plot_exclusions(results, out, curves)
+    _emit({"out": out, "model": model, "recipe": results[0]["recipe"], "cl": cl, **drawn}, as_json,
+          lambda r: click.echo(f"wrote {out}"))
 
 
 @main.group("recipes", invoke_without_command=True)
