@@ -362,7 +362,7 @@ def test_cli_scan2d_json(data_root):
     assert out["contours"]["90%"]["delta_chi2"] == pytest.approx(4.605170185988092)
     assert out["x"]["param"] == "cevns_norm" and out["y"]["param"] == "sin2_theta_w"
     d = np.array(out["delta_chi2"])
-    assert d.shape == (11, 11) and d.min() == 0.0
+    assert d.shape == (11, 11) and 0.0 <= d.min() < 0.1  # relative to the minimiser's chi2_min
 
 
 @pytest.mark.parametrize("bad", ["1:0:5", "abc", "0:1:1", "0:1:x"])

@@ -206,8 +206,9 @@ def test_api_profile_and_scan2d_records(data_root):
     assert isinstance(s2, Scan2DResult)
     d = s2.to_dict()
     assert d["x"] == {"param": "cevns_norm", "values": xs.tolist()} and d["y"]["values"] == ys.tolist()
-    assert np.shape(d["delta_chi2"]) == (2, 3) and min(map(min, d["delta_chi2"])) == 0.0
-    assert set(d["contours"]["1sigma"]) == {"delta_chi2", "lines"}
+    # delta_chi2 is relative to the minimiser's chi2_min, at or below the lowest grid point
+    assert np.shape(d["delta_chi2"]) == (2, 3) and 0.0 <= min(map(min, d["delta_chi2"])) < 1.0
+    assert set(d["contours"]["1sigma"]) == {"delta_chi2", "lines", "touches_grid_edge"}
     assert s2["best"] == {"cevns_norm": s2.best["cevns_norm"], "sin2_theta_w": s2.best["sin2_theta_w"]}
     json.dumps(d)
 

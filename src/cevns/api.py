@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import platform
+import warnings
 from functools import lru_cache
 from pathlib import Path
 
@@ -186,12 +187,23 @@ def fit(experiments, recipe: str | None = None, model: str | None = None, free=N
 
 def profile(experiments, param: str, values, recipe: str | None = None, model: str | None = None,
             cls=("1sigma",), free=None, fixed: dict | None = None, dof: int = 1,
-            electron_scattering: bool | None = None) -> ProfileResult:
-    """Delta-chi2 profile of one parameter over ``values``, with intervals for each CL (:class:`cevns.results.ProfileResult`)."""
-    from .inference import intervals
+            electron_scattering: bool | None = None, progress=None) -> ProfileResult:
+    """Delta-chi2 profile of one parameter over ``values``, with intervals for each CL (:class:`cevns.results.ProfileResult`).
+
+    The best fit comes from a bounded minimisation started at the best grid point, and
+    lies inside its intervals. ``touches_grid_edge`` flags, per CL and interval, an end
+    that is the end of the grid (the true interval goes further); each such CL also
+    raises a :class:`cevns.inference.GridEdgeWarning`. ``progress(done, total)`` is
+    called as the grid is evaluated (in chunks; the result equals one batch).
+    """
+    from .inference import GridEdgeWarning, edge_warnings, intervals, touches_grid_edge
 
     an = _analysis(experiments, recipe, model, fixed, electron_scattering)
-    prof = an.profile(param, np.asarray(values, dtype=float), list(free or []))
+    prof = an.profile(param, np.asarray(values, dtype=float), list(free or []), progress=progress)
+    found = intervals(prof, list(cls), dof)
+    edges = touches_grid_edge(prof, found)
+    for msg in edge_warnings(param, edges):
+        warnings.warn(msg, GridEdgeWarning, stacklevel=2)
     return ProfileResult(
         experiments=an.experiments,
         recipe=an.recipe.name,
@@ -202,9 +214,43 @@ def profile(experiments, param: str, values, recipe: str | None = None, model: s
         chi2_min=prof["chi2_min"],
         best=prof["best"],
         dof=dof,
-        intervals=intervals(prof, list(cls), dof),
+        intervals=found,
         provenance=provenance(an.recipe.name),
+        touches_grid_edge=edges,
     )
+
+
+def _log_spaced(v: np.ndarray) -> bool:
+    return v.size > 2 and bool(np.all(v > 0)) and np.allclose(np.diff(np.log(v)), np.log(v[1] / v[0]))
+
+
+def _polish_2d(an, x_param: str, xs, y_param: str, ys, chi2) -> tuple[dict[str, float], float]:
+    """Best point of a 2D scan by a bounded Nelder-Mead minimisation (scipy) started at the lowest
+    grid point, within the grid box (log coordinates for a log-spaced axis); (best, chi2 there).
+    The grid point is kept where the minimiser finds nothing lower."""
+    from scipy.optimize import minimize
+
+    i, j = np.unravel_index(int(np.argmin(chi2)), chi2.shape)
+    grid_best = {x_param: float(xs[j]), y_param: float(ys[i])}
+    if xs.size < 2 or ys.size < 2:
+        return grid_best, float(chi2[i, j])
+    logs = [_log_spaced(xs), _log_spaced(ys)]
+    to_u = [np.log if lg else (lambda v: v) for lg in logs]
+    from_u = [np.exp if lg else (lambda v: v) for lg in logs]
+    box = [(float(to_u[0](xs.min())), float(to_u[0](xs.max()))), (float(to_u[1](ys.min())), float(to_u[1](ys.max())))]
+    steps = [float(abs(to_u[0](xs[1]) - to_u[0](xs[0]))), float(abs(to_u[1](ys[1]) - to_u[1](ys[0])))]
+    u0 = np.array([to_u[0](xs[j]), to_u[1](ys[i])], dtype=float)
+    simplex = np.array([u0, u0 + [steps[0] if u0[0] + steps[0] <= box[0][1] else -steps[0], 0.0],
+                        u0 + [0.0, steps[1] if u0[1] + steps[1] <= box[1][1] else -steps[1]]])
+
+    def f(u):
+        return an.chi2_scalar({x_param: float(from_u[0](u[0])), y_param: float(from_u[1](u[1]))})
+
+    res = minimize(f, u0, method="Nelder-Mead", bounds=box,
+                   options={"initial_simplex": simplex, "xatol": 1e-6 * max(steps), "fatol": 1e-7, "maxfev": 400})
+    if np.isfinite(res.fun) and res.fun < chi2[i, j]:
+        return {x_param: float(from_u[0](res.x[0])), y_param: float(from_u[1](res.x[1]))}, float(res.fun)
+    return grid_best, float(chi2[i, j])
 
 
 def scan2d(experiments, x_param: str, x_values, y_param: str, y_values, recipe: str | None = None,
@@ -217,10 +263,14 @@ def scan2d(experiments, x_param: str, x_values, y_param: str, y_values, recipe: 
     :func:`cevns.inference.scan.evaluate_in_chunks`); with ``checkpoint`` (a file path) finished
     chunks are saved and an interrupted run with the same configuration resumes from
     them (the file is kept; delete it to start afresh). ``progress(done, total)`` is
-    called after each chunk. Results equal those of one batch.
+    called after each chunk. Results equal those of one batch. ``best`` and ``chi2_min``
+    come from a bounded minimisation started at the best grid point (:func:`_polish_2d`),
+    ``delta_chi2`` is relative to it; each contour's ``touches_grid_edge`` flags the grid
+    sides its region reaches (with a :class:`cevns.inference.GridEdgeWarning`).
     """
     import contourpy
 
+    from .inference import GridEdgeWarning
     from .inference.scan import _config_hash, evaluate_in_chunks
     from .stats import delta_chi2_threshold
 
@@ -236,13 +286,20 @@ def scan2d(experiments, x_param: str, x_values, y_param: str, y_values, recipe: 
     chi2, _ = evaluate_in_chunks(lambda p: (an.evaluate(p)[0], {}), {x_param: gx.ravel(), y_param: gy.ravel()}, [],
                                  config, chunk_size, None if checkpoint is None else Path(checkpoint), progress)
     chi2 = chi2.reshape(gy.shape)
-    dchi2 = chi2 - chi2.min()
+    best, chi2_min = _polish_2d(an, x_param, xs, y_param, ys, chi2)
+    dchi2 = chi2 - chi2_min
     gen = contourpy.contour_generator(xs, ys, dchi2)
     contours = {}
     for cl in cls:
         thr = delta_chi2_threshold(cl, dof)
-        contours[str(cl)] = ContourSet(delta_chi2=thr, lines=tuple(gen.lines(thr)))
-    i, j = np.unravel_index(int(np.argmin(chi2)), chi2.shape)
+        inside = dchi2 <= thr
+        edges = {"x_lower": bool(inside[:, 0].any()), "x_upper": bool(inside[:, -1].any()),
+                 "y_lower": bool(inside[0, :].any()), "y_upper": bool(inside[-1, :].any())}
+        contours[str(cl)] = ContourSet(delta_chi2=thr, lines=tuple(gen.lines(thr)), touches_grid_edge=edges)
+        hit = [k for k, v in edges.items() if v]
+        if hit:
+            warnings.warn(f"the {cl} region of ({x_param}, {y_param}) reaches the grid edge ({', '.join(hit)}): "
+                          "the true contour extends beyond it; widen the grid", GridEdgeWarning, stacklevel=2)
     return Scan2DResult(
         experiments=an.experiments,
         recipe=an.recipe.name,
@@ -252,8 +309,8 @@ def scan2d(experiments, x_param: str, x_values, y_param: str, y_values, recipe: 
         y_param=y_param,
         y_values=ys,
         delta_chi2=dchi2,
-        chi2_min=float(chi2.min()),
-        best={x_param: float(xs[j]), y_param: float(ys[i])},
+        chi2_min=chi2_min,
+        best=best,
         dof=dof,
         contours=contours,
         provenance=provenance(an.recipe.name),
@@ -285,8 +342,13 @@ def limits(model: str, experiments, recipe: str | None = "atzori2022", cl="2sigm
     """Exclusion boundary and low/high-mass coupling limits of a light-mediator model (:class:`cevns.results.LimitResult`).
 
     A (mass, coupling) grid (default 60 x 80, log-spaced, 0.1 MeV - 10 GeV, 1e-7 - 1) is
-    scanned with every nuisance profiled; Delta-chi2 is relative to the global minimum;
-    per-mass allowed intervals are refined by bisection (strips included). ``low_mass``
+    scanned with every nuisance profiled; Delta-chi2 is relative to the global minimum in
+    the scanned mass range (polished by a minimiser, so it does not depend on the grid
+    spacing); per-mass allowed intervals are refined by bisection to 1e-6 in ln g
+    (strips included). The two limits come from a finder with its own coupling sampling
+    (:func:`cevns.inference.scan.find_coupling_limits`): they agree between user grids
+    to better than 1e-3 relative (tests/test_limit_finder.py). ``progress(done, total)``
+    is called per chunk of the grid and after each refinement step. ``low_mass``
     is the bound on g at 0.01 MeV and ``high_mass`` the bound on g/M at 100 GeV, each
     (keys ``g``, ``g_over_m_per_gev``) the smallest excluded coupling going up from zero
     and (keys ``upper_boundary_g``, ``upper_boundary_g_over_m_per_gev``) the upper edge of
@@ -297,6 +359,7 @@ def limits(model: str, experiments, recipe: str | None = "atzori2022", cl="2sigm
     ``contours`` the grid's Delta-chi2 = threshold polylines.
     """
     from .inference.scan import HIGH_MASS_MEV, LOW_MASS_MEV, column_crossings, coupling_limits, mediator_parameters, scan_grid
+    from .progress import report, stage
     from .stats import delta_chi2_threshold
 
     an = _analysis(experiments, recipe, model, fixed, electron_scattering)
@@ -304,11 +367,14 @@ def limits(model: str, experiments, recipe: str | None = "atzori2022", cl="2sigm
     masses = np.geomspace(0.1, 1e4, 60) if masses is None else np.asarray(masses, dtype=float)
     couplings = np.geomspace(1e-7, 1.0, 80) if couplings is None else np.asarray(couplings, dtype=float)
     thr = delta_chi2_threshold(cl, dof)
-    res = scan_grid(an, masses, couplings, progress=progress)
+    n_chunks = -(-masses.size * couplings.size // 2500)  # scan_grid's default chunk; + 2 refinement steps
+    res = scan_grid(an, masses, couplings, progress=stage(progress, 0, n_chunks + 2))
     cross = column_crossings(an, res, thr)
+    report(progress, n_chunks + 1, n_chunks + 2)
     chi2_min = cross["chi2_min"]
     thin = {} if thin_strip_decades is None else {"thin_strip_decades": float(thin_strip_decades)}
     lim = coupling_limits(an, np.array([LOW_MASS_MEV, HIGH_MASS_MEV]), thr, chi2_min, **thin)
+    report(progress, n_chunks + 2, n_chunks + 2)
     g_first, g_upper = lim.first_excluded, lim.upper_boundary
     per_gev = HIGH_MASS_MEV / 1000.0
     import contourpy

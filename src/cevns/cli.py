@@ -8,14 +8,17 @@ Any other exception is a bug and surfaces with its traceback.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import sys
+import warnings
 
 import click
 
 from . import __version__
 from .errors import CevnsError
+from .progress import progress_bar, wants_bar
 from .recipes import RECIPES
 
 
@@ -269,8 +272,9 @@ def fit(es, experiments, recipe, model, fixed, as_json, free, plot_file) -> None
 @click.option("--plot", "plot_file", default=None, help="Write the Delta-chi2 profile to FILE (png/pdf).")
 def profile(es, experiments, recipe, model, fixed, as_json, param, grid, cl, free, dof, plot_file) -> None:
     """Delta-chi2 profile of one parameter and its intervals (several where disjoint)."""
-    result = _run(api.profile, _split(experiments), param, _range(grid), recipe, model, _split(cl), _split(free),
-                  _values(fixed), dof, _es(es))
+    with progress_bar("profile", wants_bar(as_json)) as cb, _warnings_to_stderr():
+        result = _run(api.profile, _split(experiments), param, _range(grid), recipe, model, _split(cl), _split(free),
+                      _values(fixed), dof, _es(es), progress=cb)
     if plot_file:
         from .results.plotting import plot_profile
 
@@ -305,8 +309,9 @@ def scan2d(es, experiments, recipe, model, fixed, as_json, x_spec, y_spec, cl, d
         return name, _range(rest)
 
     (xp, xv), (yp, yv) = spec(x_spec), spec(y_spec)
-    result = _run(api.scan2d, _split(experiments), xp, xv, yp, yv, recipe, model, _split(cl), _values(fixed), dof,
-                  _es(es), checkpoint=checkpoint)
+    with progress_bar("scan2d", wants_bar(as_json)) as cb, _warnings_to_stderr():
+        result = _run(api.scan2d, _split(experiments), xp, xv, yp, yv, recipe, model, _split(cl), _values(fixed), dof,
+                      _es(es), checkpoint=checkpoint, progress=cb)
     if plot_file:
         from .results.plotting import plot_contours
 
@@ -353,20 +358,16 @@ def _log_range(text: str, what: str) -> list[float]:
     return np.geomspace(lo_f, hi_f, n_i).tolist()
 
 
-def _progress_factory(label: str):
-    """A click progress bar on a terminal, nothing otherwise (returns (callback, closer))."""
-    if not sys.stderr.isatty():
-        return None, lambda: None
-    bar = click.progressbar(length=1, label=label, file=sys.stderr)
-    bar.__enter__()
-    state = {"last": 0}
-
-    def cb(done: int, total: int) -> None:
-        bar.length = total
-        bar.update(done - state["last"])
-        state["last"] = done
-
-    return cb, lambda: bar.__exit__(None, None, None)
+@contextlib.contextmanager
+def _warnings_to_stderr():
+    """Warnings of the inference layer (e.g. an interval reaching the grid edge) as one line each on stderr."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield
+        finally:
+            for w in caught:
+                click.echo(f"cevns: warning: {w.message}", err=True)
 
 
 def _upper_boundary_note(first: float, upper: float | None, unit: str = "") -> str:
@@ -391,12 +392,9 @@ def _upper_boundary_note(first: float, upper: float | None, unit: str = "") -> s
 @ES_OPTION
 def limits(model, experiments, recipe, cl, dof, masses, couplings, fixed, as_json, es) -> None:
     """Coupling limits at low and high mediator mass and the exclusion boundary."""
-    cb, close = _progress_factory("scanning")
-    try:
+    with progress_bar("limits", wants_bar(as_json)) as cb:
         result = _run(api.limits, model, _split(experiments), recipe, cl, dof, _log_range(masses, "masses"),
                       _log_range(couplings, "couplings"), _values(fixed), cb, _es(es))
-    finally:
-        close()
 
     def human(r: dict) -> None:
         click.echo(f"{r['model']} with {', '.join(r['experiments'])} ({r['recipe']}), {r['cl']} ({r['dof']} dof)")
@@ -426,12 +424,9 @@ def limits(model, experiments, recipe, cl, dof, masses, couplings, fixed, as_jso
 @ES_OPTION
 def scan(model, experiments, recipe, masses, couplings, out, cl, dof, fixed, as_json, es) -> None:
     """Full (mass, coupling) grid with profiled nuisances; resumes an interrupted scan."""
-    cb, close = _progress_factory("scanning")
-    try:
+    with progress_bar("scan", wants_bar(as_json)) as cb:
         result = _run(api.scan, model, _split(experiments), _log_range(masses, "masses"),
                       _log_range(couplings, "couplings"), out, recipe, _values(fixed), None, cb, cl, dof, _es(es))
-    finally:
-        close()
     _emit(result, as_json, lambda r: click.echo(f"wrote {r['out']} and {r['sidecar']} (chi2_min {r['chi2_min']:.3f})"))
 
 
@@ -444,14 +439,20 @@ def scan(model, experiments, recipe, masses, couplings, out, cl, dof, fixed, as_
 @click.option("--masses", default="0.1:10000:60", show_default=True)
 @click.option("--couplings", default="1e-7:1:80", show_default=True)
 @click.option("--out", required=True, help="Image file (png/pdf).")
-def plot_limits(model, datasets, recipe, cl, masses, couplings, out) -> None:
+@click.option("--overlay", "overlays", multiple=True, metavar="CSV",
+              help="Published curve to draw over the regions: CSV with columns mass_mev,g (and '# label: ...'); repeatable.")
+@click.option("--json", "as_json", is_flag=True, help="Print the curves drawn as JSON.")
+def plot_limits(model, datasets, recipe, cl, masses, couplings, out, overlays, as_json) -> None:
     """Exclusion regions of one or several datasets with the (g-2)_mu band."""
-    from .results.plotting import plot_exclusions
+    from .results.plotting import plot_exclusions, read_curve_csv
 
-    results = [_run(api.limits, model, _split(d), recipe, cl, 1, _log_range(masses, "masses"),
-                    _log_range(couplings, "couplings")) for d in datasets]
-    plot_exclusions(results, out)
-    click.echo(f"wrote {out}")
+    curves = [_run(read_curve_csv, f) for f in overlays]
+    with progress_bar("limits", wants_bar(as_json)) as cb:
+        results = [_run(api.limits, model, _split(d), recipe, cl, 1, _log_range(masses, "masses"),
+                        _log_range(couplings, "couplings"), None, cb) for d in datasets]
+    drawn = plot_exclusions(results, out, curves)
+    _emit({"out": out, "model": model, "recipe": results[0]["recipe"], "cl": cl, **drawn}, as_json,
+          lambda r: click.echo(f"wrote {out}"))
 
 
 @main.group("recipes", invoke_without_command=True)

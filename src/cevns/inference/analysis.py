@@ -20,8 +20,13 @@ from ..experiments import experiment_names
 from ..likelihood import CombinedLikelihood, ExperimentLikelihood, build_likelihood, lar_poisson_3d
 from ..models import get_model
 from ..models.base import Model
+from ..progress import ProgressFn, report
 from ..recipes import Recipe, get_recipe
 from ..stats import delta_chi2_threshold, intervals_below
+
+
+class GridEdgeWarning(UserWarning):
+    """An interval or contour reaches the end of the user's grid: the true one extends beyond it."""
 
 
 @dataclass
@@ -107,44 +112,91 @@ class Analysis:
             v = isotope(iso, self.recipe.radii).neutron_rms_radius_fm if iso else 0.0
         return float(v)
 
-    def profile(self, param: str, grid: NDArray[np.float64], free: Sequence[str] = ()) -> dict:
-        """Delta-chi2 profile of ``param`` on ``grid``; other ``free`` parameters minimised."""
+    def profile(self, param: str, grid: NDArray[np.float64], free: Sequence[str] = (),
+                progress: ProgressFn | None = None, chunk_size: int | None = None) -> dict:
+        """Delta-chi2 profile of ``param`` on ``grid``; other ``free`` parameters minimised.
+
+        The grid is evaluated in chunks of ``chunk_size`` points (default: about 20 chunks;
+        the result equals one batch) and ``progress(done, total)`` is called after each
+        chunk (with ``free`` parameters, after each point). The best fit and ``chi2_min``
+        come from a bounded minimisation of ``param`` (:meth:`minimise_param`) started
+        from the best grid point, never from the grid alone, so ``best`` lies inside its
+        intervals (:func:`intervals` adds it to the sampled profile).
+        """
         self.check_params([param, *free])
         grid = np.asarray(grid, dtype=float)
+        n = grid.size
         if not free:
-            chi2, _ = self.evaluate({param: grid})
+            size = max(1, -(-n // 20)) if chunk_size is None else max(1, int(chunk_size))
+            n_chunks = max(1, -(-n // size))
+            parts = []
+            steps = n_chunks + 1  # the chunks, then the minimiser
+            for c in range(n_chunks):
+                parts.append(self.evaluate({param: grid[c * size:(c + 1) * size]})[0])
+                report(progress, c + 1, steps)
+            chi2 = np.concatenate(parts) if parts else np.zeros(0)
         else:
-            from iminuit import Minuit
-
             chi2 = np.empty_like(grid)
             start = [self._default(p) for p in free]
+            steps = n + 1  # the points, then the minimiser
             for i, g in enumerate(grid):
-                def fcn(*x, g=g):
-                    return self.chi2_scalar({param: g, **dict(zip(free, x, strict=True))})
-
-                m = Minuit(fcn, *start, name=list(free))
-                m.errordef = Minuit.LEAST_SQUARES
-                for p in free:
-                    if self.model.parameters[p].bounds is not None:
-                        m.limits[p] = self.model.parameters[p].bounds
-                m.migrad()
-                chi2[i] = m.fval
-                start = [float(m.values[p]) for p in free]
+                fval, start = self._minimise_free(free, {param: g}, start)
+                chi2[i] = fval
+                report(progress, i + 1, steps)
         i_min = int(np.argmin(chi2))
-        chi2_min = float(chi2[i_min])
-        # refine the minimum between grid points with a parabola through the 3 lowest
-        best = float(grid[i_min])
-        if 0 < i_min < len(grid) - 1:
-            x = grid[i_min - 1 : i_min + 2]
-            y = chi2[i_min - 1 : i_min + 2]
-            a, b, c = np.polyfit(x, y, 2)
-            if a > 0:
-                xv = -b / (2 * a)
-                if x[0] <= xv <= x[2]:
-                    best = float(xv)
-                    chi2_min = min(chi2_min, float(c - b * b / (4 * a)))
+        best, chi2_min = self.minimise_param(param, grid, chi2, free)
+        report(progress, steps, steps)
+        chi2_min = min(chi2_min, float(chi2[i_min]))
         return {"param": param, "values": grid, "chi2": chi2, "chi2_min": chi2_min,
                 "delta_chi2": chi2 - chi2_min, "best": best}
+
+    def _minimise_free(self, free: Sequence[str], fixed: Mapping[str, float], start) -> tuple[float, list[float]]:
+        """min over the ``free`` parameters (Migrad) at ``fixed`` values; (chi2, best free values)."""
+        from iminuit import Minuit
+
+        def fcn(*x):
+            return self.chi2_scalar({**fixed, **dict(zip(free, x, strict=True))})
+
+        m = Minuit(fcn, *start, name=list(free))
+        m.errordef = Minuit.LEAST_SQUARES
+        for p in free:
+            if self.model.parameters[p].bounds is not None:
+                m.limits[p] = self.model.parameters[p].bounds
+        m.migrad()
+        return float(m.fval), [float(m.values[p]) for p in free]
+
+    def minimise_param(self, param: str, grid: NDArray[np.float64], chi2: NDArray[np.float64],
+                       free: Sequence[str] = (), xtol: float | None = None) -> tuple[float, float]:
+        """(best, chi2 there) of ``param`` by bounded scalar minimisation (scipy, Brent's method)
+        between the two grid neighbours of the lowest grid point (to the grid's end where it
+        is at an end; clipped to the parameter's bounds). ``xtol`` defaults to 1e-6 of
+        the bracket. A minimum found above the lowest grid value is never taken."""
+        from scipy.optimize import minimize_scalar
+
+        grid = np.asarray(grid, dtype=float)
+        i = int(np.argmin(chi2))
+        if grid.size < 2:
+            return float(grid[i]), float(chi2[i])
+        order = np.argsort(grid)
+        k = int(np.nonzero(order == i)[0][0])
+        lo, hi = float(grid[order[max(k - 1, 0)]]), float(grid[order[min(k + 1, grid.size - 1)]])
+        bounds = self.model.parameters[param].bounds
+        if bounds is not None:
+            lo, hi = max(lo, bounds[0]), min(hi, bounds[1])
+        if not hi > lo:
+            return float(grid[i]), float(chi2[i])
+        start = [self._default(p) for p in free]
+
+        def f(x: float) -> float:
+            if free:
+                return self._minimise_free(free, {param: x}, start)[0]
+            return self.chi2_scalar({param: x})
+
+        tol = (hi - lo) * 1e-6 if xtol is None else xtol
+        res = minimize_scalar(f, bounds=(lo, hi), method="bounded", options={"xatol": tol})
+        if np.isfinite(res.fun) and res.fun < chi2[i]:
+            return float(res.x), float(res.fun)
+        return float(grid[i]), float(chi2[i])
 
 
 def make_analysis(
@@ -176,10 +228,47 @@ def make_analysis(
     return an
 
 
+def _with_best(profile: dict) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The sampled profile with the minimiser's best point (Delta-chi2 = 0) added, sorted."""
+    x = np.asarray(profile["values"], dtype=float)
+    d = np.asarray(profile["delta_chi2"], dtype=float)
+    best = profile.get("best")
+    if best is not None and np.isfinite(best) and x.size and x.min() <= best <= x.max() and not np.any(x == best):
+        x, d = np.append(x, best), np.append(d, 0.0)
+        order = np.argsort(x, kind="stable")
+        x, d = x[order], d[order]
+    return x, d
+
+
 def intervals(profile: dict, cls: Sequence[str | float], dof: int = 1) -> dict[str, list[list[float]]]:
-    """Intervals per CL name from a profile (several disjoint ones where the profile has them)."""
+    """Intervals per CL name from a profile (several disjoint ones where the profile has them).
+
+    The profile's ``best`` (the minimiser's, Delta-chi2 = 0) is a sample too, so the best
+    fit always lies inside an interval of every CL.
+    """
+    x, d = _with_best(profile)
     out = {}
     for cl in cls:
         thr = delta_chi2_threshold(cl, dof)
-        out[str(cl)] = intervals_below(profile["values"], profile["delta_chi2"], thr)
+        out[str(cl)] = intervals_below(x, d, thr)
+    return out
+
+
+def touches_grid_edge(profile: dict, found: Mapping[str, list[list[float]]]) -> dict[str, list[dict[str, bool]]]:
+    """Per CL and interval of ``found`` (from :func:`intervals`), whether its lower/upper end is
+    the end of the grid (the profile is still below the threshold there: the true interval
+    goes further). ``{cl: [{"lower": bool, "upper": bool}, ...]}``."""
+    x = np.asarray(profile["values"], dtype=float)
+    lo, hi = (float(x.min()), float(x.max())) if x.size else (np.nan, np.nan)
+    return {cl: [{"lower": bool(a <= lo), "upper": bool(b >= hi)} for a, b in ivs] for cl, ivs in found.items()}
+
+
+def edge_warnings(what: str, edges: Mapping[str, list[dict[str, bool]]]) -> list[str]:
+    """One message per CL whose interval(s) reach the grid edge (for a warning on stderr)."""
+    out = []
+    for cl, flags in edges.items():
+        ends = sorted({end for f in flags for end, hit in f.items() if hit})
+        if ends:
+            out.append(f"the {cl} interval of {what} reaches the {' and '.join(ends)} end of the grid: "
+                       "the true interval extends beyond it; widen the grid")
     return out

@@ -282,9 +282,23 @@ def analysis_chi2(analysis: Analysis) -> Chi2Fn:
     return chi2
 
 
-def _bisect(fn: Chi2Fn, m, g_lo, g_hi, level, below_at_lo: NDArray, iterations: int = 24) -> NDArray:
-    """Crossing of chi2 = level between g_lo and g_hi (log bisection), vectorised."""
+#: tolerance, in ln g (relative in g), to which :func:`column_crossings` bisects threshold crossings
+#: and polishes the global minimum, whatever the spacing of the user's grid
+CROSSING_XTOL = 1e-6
+#: evaluation budget of one start of the polish of the global minimum (:func:`_polish_minimum`)
+POLISH_MAXFEV = 300
+
+
+def _bisect(fn: Chi2Fn, m, g_lo, g_hi, level, below_at_lo: NDArray, iterations: int = 24,
+            xtol: float | None = None) -> NDArray:
+    """Crossing of chi2 = level between g_lo and g_hi (log bisection), vectorised.
+
+    ``iterations`` halvings, or, with ``xtol``, as many as bring the widest bracket below
+    ``xtol`` in ln g (so the precision does not depend on how far apart g_lo and g_hi are)."""
     lo, hi = np.log(g_lo), np.log(g_hi)
+    if xtol is not None:
+        width = float(np.max(np.abs(hi - lo))) if np.size(lo) else 0.0
+        iterations = max(1, int(np.ceil(np.log2(max(width, xtol) / xtol))) + 1)
     for _ in range(iterations):
         mid = 0.5 * (lo + hi)
         below = fn(m, np.exp(mid)) <= level
@@ -331,6 +345,37 @@ def _column_minima(x: NDArray[np.float64], f: NDArray[np.float64],
     j = np.nonzero((mid <= f[:-2]) & (mid <= f[2:]))[0] + 1
     _, lower = _curvature_bounds(x, f, safety)
     return j, np.minimum(lower[j - 1], lower[j])
+
+
+def _polish_minimum(fn: Chi2Fn, starts: list[tuple[float, float]], m_bounds: tuple[float, float],
+                    g_bounds: tuple[float, float]) -> tuple[float, float, float] | None:
+    """Lowest chi2 in (ln m, ln g) by bounded Nelder-Mead (scipy) from each start (m, g);
+    (m, g, chi2) of the lowest, or None without starts. Converged to 1e-7 in chi2 (and 1e-4
+    in ln m, ln g), at most :data:`POLISH_MAXFEV` evaluations per start."""
+    from scipy.optimize import minimize, minimize_scalar
+
+    best = None
+    lb = [(np.log(m_bounds[0]), np.log(m_bounds[1])), (np.log(g_bounds[0]), np.log(g_bounds[1]))]
+    for m0, g0 in starts:
+        u0 = np.array([np.clip(np.log(m0), *lb[0]), np.clip(np.log(g0), *lb[1])])
+        if not lb[0][1] > lb[0][0]:  # one mass: minimise in ln g only, within a decade of the start
+            m = np.array([np.exp(u0[0])])
+            r1 = minimize_scalar(lambda x, m=m: float(fn(m, np.array([np.exp(x)]))[0]), method="bounded",
+                                 bounds=(max(u0[1] - 2.3, lb[1][0]), min(u0[1] + 2.3, lb[1][1])),
+                                 options={"xatol": CROSSING_XTOL})
+            x, fun = np.array([u0[0], r1.x]), float(r1.fun)
+        else:
+            def f(u: NDArray) -> float:
+                return float(fn(np.array([np.exp(u[0])]), np.array([np.exp(u[1])]))[0])
+
+            simplex = np.array([u0, u0 + [0.05 if u0[0] + 0.05 <= lb[0][1] else -0.05, 0.0],
+                                u0 + [0.0, 0.05 if u0[1] + 0.05 <= lb[1][1] else -0.05]])
+            res = minimize(f, u0, method="Nelder-Mead", bounds=lb,
+                           options={"initial_simplex": simplex, "xatol": 1e-4, "fatol": 1e-7, "maxfev": POLISH_MAXFEV})
+            x, fun = res.x, float(res.fun)
+        if np.isfinite(fun) and (best is None or fun < best[2]):
+            best = (float(np.exp(x[0])), float(np.exp(x[1])), fun)
+    return best
 
 
 def column_crossings(analysis: Analysis, result: ScanResult, threshold: float,
@@ -394,6 +439,16 @@ def column_crossings(analysis: Analysis, result: ScanResult, threshold: float,
                 first.append((i, jj, jj + 1))
     refine(first)
     chi2_min = min(grid_min, min((f for v in refined_min.values() for _, f in v), default=np.inf))
+    # 1a) polish the global minimum in (ln m, ln g) from the lowest point found so far, so that
+    #     chi2_min (and with it the level and every limit) does not depend on the grid spacing
+    lowest = [(f, float(masses[i]), float(g)) for i, v in refined_min.items() for g, f in v]
+    i0, j0 = np.unravel_index(int(np.nanargmin(chi2)), chi2.shape)
+    lowest.append((float(chi2[i0, j0]), float(masses[i0]), float(cpl[j0])))
+    _, m_start, g_start = min(lowest)
+    polished = _polish_minimum(fn, [(m_start, g_start)], (float(masses.min()), float(masses.max())),
+                               (float(min(cpl.min(), 1e-7)), float(max(cpl.max(), 10.0))))
+    if polished is not None and polished[2] < chi2_min:
+        chi2_min = polished[2]
     level = chi2_min + threshold
     # 1b) minima above the level that may dip below it
     second = []
@@ -422,7 +477,8 @@ def column_crossings(analysis: Analysis, result: ScanResult, threshold: float,
                 jobs_key.append((i, k))
     crossings = {}
     if jobs_m:
-        gx = _bisect(analysis_chi2(analysis), np.array(jobs_m), np.array(jobs_lo), np.array(jobs_hi), level, np.array(jobs_below))
+        gx = _bisect(analysis_chi2(analysis), np.array(jobs_m), np.array(jobs_lo), np.array(jobs_hi), level,
+                     np.array(jobs_below), xtol=CROSSING_XTOL)
         crossings = {key: float(v) for key, v in zip(jobs_key, gx, strict=True)}
     columns = []
     for i in range(nm):

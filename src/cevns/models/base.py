@@ -39,7 +39,11 @@ SEED004_PROTON_RADII_FM = {"Cs133": 4.824, "I127": 4.766, "Ar40": 3.448, "Ar38":
 
 @dataclass(frozen=True)
 class Parameter:
-    """A model parameter with its default (SM) value, unit, meaning and source."""
+    """A model parameter with its default (SM) value, unit, meaning and source.
+
+    ``label`` is its symbol for plots (matplotlib mathtext, e.g. ``r"$\\sin^2\\theta_W$"``);
+    empty, :data:`PARAMETER_LABELS` or the name is used (:meth:`axis_label`).
+    """
 
     name: str
     default: float
@@ -47,6 +51,37 @@ class Parameter:
     description: str
     source: str
     bounds: tuple[float, float] | None = None
+    label: str = ""
+
+    def axis_label(self) -> str:
+        """Symbol and unit for a plot axis, e.g. ``$\\mu_{\\nu_e}$ [$\\mu_B$]``."""
+        symbol = self.label or PARAMETER_LABELS.get(self.name, self.name)
+        unit = UNIT_LABELS.get(self.unit, self.unit)
+        return f"{symbol} [{unit}]" if unit else symbol
+
+
+#: plot symbols of the packaged models' parameters, by name (a declaration's ``label`` wins)
+PARAMETER_LABELS = {
+    "cevns_norm": r"CEvNS normalisation $N/N_\mathrm{SM}$",
+    "sin2_theta_w": r"$\sin^2\theta_W$",
+    "rn_cs": r"$R_n(^{133}\mathrm{Cs})$", "rn_i": r"$R_n(^{127}\mathrm{I})$", "rn_ar": r"$R_n(^{40}\mathrm{Ar})$",
+    "rn_csi": r"$R_n(\mathrm{CsI})$",
+    "mu_nu_e": r"$\mu_{\nu_e}$", "mu_nu_mu": r"$\mu_{\nu_\mu}$",
+    "r2_nu_ee": r"$\langle r^2_{\nu_{ee}}\rangle$", "r2_nu_mumu": r"$\langle r^2_{\nu_{\mu\mu}}\rangle$",
+    "q_nu_ee": r"$q_{\nu_{ee}}$", "q_nu_mumu": r"$q_{\nu_{\mu\mu}}$",
+    "m_med_mev": r"$M_{Z'}$", "g": r"$g_{Z'}$",
+    "dm2_41_ev2": r"$\Delta m^2_{41}$", "sin2_2theta_14": r"$\sin^2 2\theta_{14}$",
+    "sin2_2theta_24": r"$\sin^2 2\theta_{24}$", "m4_mev": r"$m_4$",
+    "q_u": r"$Q'_u$", "q_d": r"$Q'_d$", "q_e": r"$Q'_e$", "q_mu": r"$Q'_\mu$", "q_tau": r"$Q'_\tau$",
+    "c_s": r"$C_S^q$", "c_v": r"$C_V^q$", "c_t": r"$C_T^q$", "r": r"$m_{\tilde\tau}/m_{\tilde\mu}$",
+}
+for _f, _t in (("ee", "ee"), ("mumu", "\\mu\\mu"), ("emu", "e\\mu"), ("etau", "e\\tau"), ("mutau", "\\mu\\tau"),
+               ("tautau", "\\tau\\tau")):
+    for _q in ("u", "d"):
+        PARAMETER_LABELS[f"eps_{_f}_{_q}"] = rf"$\varepsilon_{{{_t}}}^{{{_q}V}}$"
+
+#: plot spelling of the units of :class:`Parameter`
+UNIT_LABELS = {"mu_B": r"$\mu_B$", "cm^2": r"cm$^2$", "eV^2": r"eV$^2$", "e": r"$e$"}
 
 
 CEVNS_NORM = Parameter("cevns_norm", 1.0, "", "free overall factor on the CEvNS signal", "any fit", (0.0, 10.0))

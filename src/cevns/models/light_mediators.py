@@ -72,11 +72,17 @@ LEPTONIC = {"le-lmu": ("e", "mu"), "le-ltau": ("e", "tau"), "lmu-ltau": ("mu", "
 #: (sigma_piN / m_ud)_ref of seed 002 eq. (40)
 SIGMA_PIN_OVER_MUD_REF = 17.3
 
-M_PARAM = Parameter("m_med_mev", 10.0, "MeV", "mediator mass", "seed 002 eq. (16)", (1e-3, 1e6))
+M_PARAM = Parameter("m_med_mev", 10.0, "MeV", "mediator mass", "seed 002 eq. (16)", (1e-3, 1e6), r"$M_{Z'}$")
 
 
-def _g_param(source: str) -> Parameter:
-    return Parameter("g", 0.0, "", "mediator coupling g", source, (0.0, 10.0))
+def _g_param(source: str, label: str = r"$g_{Z'}$") -> Parameter:
+    return Parameter("g", 0.0, "", "mediator coupling g", source, (0.0, 10.0), label)
+
+
+def _m_param(label: str) -> Parameter:
+    """The mediator mass, with its plot symbol (``M_PARAM`` is the Z' one)."""
+    return Parameter(M_PARAM.name, M_PARAM.default, M_PARAM.unit, M_PARAM.description, M_PARAM.source, M_PARAM.bounds,
+                     label)
 
 
 def _q2_mev2(ik) -> np.ndarray:
@@ -207,7 +213,7 @@ class ScalarMediator(Model):
     def __init__(self) -> None:
         super().__init__("scalar", "light scalar mediator, g~_phi with (sigma_piN/m_ud)_ref = 17.3",
                          "seed 002 eqs. (32)-(42); seed 004 eq. (14)",
-                         {"m_med_mev": M_PARAM, "g": _g_param("seed 002 eq. (42), g = g~_phi")})
+                         {"m_med_mev": _m_param(r"$M_\phi$"), "g": _g_param("seed 002 eq. (42), g = g~_phi", r"$\tilde g_\phi$")})
 
     def terms_unnormalised(self, grid, v) -> Terms:
         cpl = couplings_for(grid)
@@ -244,7 +250,8 @@ class TensorMediator(Model):
 
     def __init__(self) -> None:
         super().__init__("tensor", "light tensor mediator, universal couplings g_nuT = g_qT = g",
-                         "seed 004 eqs. (11), (15)", {"m_med_mev": M_PARAM, "g": _g_param("seed 004 eq. (15)")})
+                         "seed 004 eqs. (11), (15)",
+                         {"m_med_mev": _m_param(r"$M_T$"), "g": _g_param("seed 004 eq. (15)", r"$g_T$")})
 
     def terms_unnormalised(self, grid, v) -> Terms:
         cpl = couplings_for(grid)

@@ -256,6 +256,9 @@ class ProfileResult(_Record):
     dof: degrees of freedom of the CL-to-Delta-chi2 conversion.
     intervals: per CL name, the allowed intervals ``[[lo, hi], ...]`` (several where disjoint).
     provenance: package version, recipe, data directory.
+    touches_grid_edge: per CL name, one ``{"lower": bool, "upper": bool}`` per interval: that
+        end is the end of the grid, so the true interval extends beyond it (``to_dict()``
+        key present when set, as :func:`cevns.api.profile` does).
     """
 
     experiments: tuple[str, ...]
@@ -269,9 +272,11 @@ class ProfileResult(_Record):
     dof: int
     intervals: dict[str, list[list[float]]]
     provenance: dict[str, Any]
+    touches_grid_edge: dict[str, list[dict[str, bool]]] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "experiments", tuple(self.experiments))
+        object.__setattr__(self, "touches_grid_edge", _copy(self.touches_grid_edge))
         object.__setattr__(self, "param_values", _array(self.param_values))
         object.__setattr__(self, "delta_chi2", _array(self.delta_chi2))
         object.__setattr__(self, "intervals", _copy(self.intervals))
@@ -290,6 +295,7 @@ class ProfileResult(_Record):
             "dof": self.dof,
             "intervals": _plain(self.intervals),
             "provenance": _plain(self.provenance),
+            **({} if self.touches_grid_edge is None else {"touches_grid_edge": _plain(self.touches_grid_edge)}),
         }
 
 
@@ -299,12 +305,18 @@ class ContourSet:
 
     delta_chi2: float
     lines: tuple[np.ndarray, ...]
+    #: sides of the grid the region inside reaches (``x_lower``, ``x_upper``, ``y_lower``, ``y_upper``), if computed
+    touches_grid_edge: dict[str, bool] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "lines", tuple(_array(line) for line in self.lines))
+        object.__setattr__(self, "touches_grid_edge", _copy(self.touches_grid_edge))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"delta_chi2": self.delta_chi2, "lines": [line.tolist() for line in self.lines]}
+        out = {"delta_chi2": self.delta_chi2, "lines": [line.tolist() for line in self.lines]}
+        if self.touches_grid_edge is not None:
+            out["touches_grid_edge"] = dict(self.touches_grid_edge)
+        return out
 
 
 @dataclass(**_RECORD)
@@ -316,7 +328,8 @@ class Scan2DResult(_Record):
     experiments, recipe, model: the analysis.
     x_param, x_values: the x parameter and its grid, shape (nx,); ``y_param``, ``y_values`` likewise (ny,).
     delta_chi2: chi2 - chi2_min on the grid, shape (ny, nx) (row = y value).
-    chi2_min: the smallest chi2 on the grid; ``best``: ``{x_param: x, y_param: y}`` there.
+    chi2_min: the minimum chi2 (minimiser started at the best grid point); ``best``:
+        ``{x_param: x, y_param: y}`` there.
     dof: degrees of freedom of the CL conversion.
     contours: per CL name, a :class:`ContourSet` (threshold and polylines).
     provenance: package version, recipe, data directory.
