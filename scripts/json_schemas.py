@@ -31,6 +31,8 @@ SAMPLES: dict[str, list[list[str]]] = {
     "limits": [["limits", "-m", "universal", "-e", "csi-2021", "--masses", "0.1:10000:12", "--json"]],
     "scan": [["scan", "-m", "universal", "-e", "lar-2020", "--masses", "1:1000:4", "--couplings", "1e-6:1e-2:5",
               "--out", "{tmp}/scan.csv", "--json"]],
+    "plot-limits": [["plot-limits", "-m", "universal", "-e", "csi-2021", "-e", "lar-2020", "--masses", "0.1:10000:8",
+                     "--couplings", "1e-7:1:10", "--out", "{tmp}/limits.png", "--json"]],
     "data check": [["data", "check", "--json"]],
     # fetch into a scratch data directory holding a verified copy of the release: nothing is downloaded
     "data fetch": [["data", "fetch", "csi-2017", "--json"]],
