@@ -104,7 +104,10 @@ class Analysis:
         }
 
     def _default(self, name: str) -> float:
-        v = self.fixed.get(name, self.model.default(name, self.likelihoods[0].cevns.grid))
+        v = self.fixed.get(name, np.nan)
+        for lk in self.likelihoods:  # the first experiment that gives it one (flux_8b: a solar source)
+            if np.isnan(v):
+                v = self.model.default(name, lk.cevns.grid)
         if np.isnan(v):
             iso = {"rn_cs": "Cs133", "rn_i": "I127", "rn_ar": "Ar40", "rn_csi": "Cs133"}.get(name)
             from ..physics.nuclei import isotope
