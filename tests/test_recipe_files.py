@@ -374,12 +374,22 @@ def test_presets_agree_with_their_likelihood_structures(data_root):
     """The sigmas in the shipped preset files are those of the code hooks' defaults (no drift)."""
     from cevns.likelihood import LIKELIHOOD_RECIPES, _build_structure
 
+    own_xenon = {"xenonnt2024": "xenonnt-sr0-sr1", "xenonnt2026": "xenonnt-sr0-sr2"}
     for name, rec in RECIPES.items():
         for exp in sorted(LIKELIHOOD_RECIPES[name]):
+            if exp.startswith("xenonnt"):
+                continue  # COHERENT recipes use the XENONnT defaults; the XENONnT presets are checked below
             for es in ((False, True) if (name, exp) == ("deromeri2023", "csi-2021") else (False,)):
                 r = rec.with_options(electron_scattering=es)
                 lk = _build_structure(exp, r, data_root)
                 assert {nu.name: nu.sigma for nu in lk.nuisances} == r.priors_for(exp), (name, exp, es)
+    from cevns.data import release_folder
+
+    if (release_folder("xenonnt-8b") / "SHA256SUMS").is_file():
+        pytest.importorskip("h5py")
+        for name, exp in own_xenon.items():
+            lk = _build_structure(exp, RECIPES[name])
+            assert {nu.name: nu.sigma for nu in lk.nuisances} == RECIPES[name].priors_for(exp), (name, exp)
 
 
 def test_exported_recipe_gives_the_identical_chi2_and_an_edit_changes_it(tmp_path, data_root):

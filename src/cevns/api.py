@@ -15,6 +15,7 @@ Example
 from __future__ import annotations
 
 import json
+import os
 import platform
 import warnings
 from functools import lru_cache
@@ -56,7 +57,7 @@ def load_setup(experiment: str, recipe: str | Recipe | None = None) -> Experimen
     rec = get_recipe(recipe)
     if experiment not in experiment_names():
         raise UnknownNameError(f"unknown experiment {experiment!r}; choose one of {', '.join(experiment_names())}")
-    return _setup_cached(experiment, rec, str(data_mod.data_dir()))
+    return _setup_cached(experiment, rec, os.pathsep.join(str(d) for d in data_mod.data_dirs()))
 
 
 def with_es(recipe, electron_scattering: bool | None) -> Recipe:
@@ -93,7 +94,7 @@ def predict(experiment: str, recipe: str | None = None, electron_scattering: boo
 
         es = setup.cevns.counts_by_process(get_model("sm", rec.model_options()).terms(setup.cevns.grid, {}))["es"][0]
         extra = {"es_total": float(es.sum()), "es_bins": es}  # replaces bins_3d (as before)
-    ref_value, ref_source = REFERENCE_PREDICTIONS[experiment]
+    ref_value, ref_source = REFERENCE_PREDICTIONS.get(experiment, (float("nan"), "none published in the release"))
     return Prediction(
         experiment=experiment,
         recipe=rec.name,
@@ -165,7 +166,16 @@ def fit(experiments, recipe: str | None = None, model: str | None = None, free=N
     """Best fit with nuisances profiled; ``free`` model parameters minimised (iminuit) (:class:`cevns.results.FitResult`)."""
     an = _analysis(experiments, recipe, model, fixed, electron_scattering)
     free = list(free or [])
+    an = an.releasing(free)  # a free flux_8b replaces the flux prior (Analysis.releasing)
     res = an.fit(free)
+    extra = {}
+    norms = [p for p in free if p in SIGNAL_NORMALISATIONS]
+    if norms:  # the free signal normalisation at 0, the other free parameters re-minimised: background only
+        from dataclasses import replace as _replace
+
+        rel = an.releasing([norms[0]])
+        null = _replace(rel, fixed={**rel.fixed, norms[0]: 0.0}).fit([p for p in free if p != norms[0]])
+        extra["significance_vs_background_only"] = float(np.sqrt(max(0.0, null["chi2_min"] - res["chi2_min"])))
     nuisances, fitted = _fitted_summary(an, res["details"])
     n_bins = sum(int(lk.observed.size) for lk in an.likelihoods)
     return FitResult(
@@ -182,7 +192,13 @@ def fit(experiments, recipe: str | None = None, model: str | None = None, free=N
         nuisances=nuisances,
         components_fitted=fitted,
         provenance=provenance(an.recipe.name),
+        **extra,
     )
+
+
+#: free parameters that scale the whole signal: with one of them free, ``fit`` also reports the
+#: significance of the signal against the background-only hypothesis (that parameter at 0)
+SIGNAL_NORMALISATIONS = ("flux_8b", "cevns_norm")
 
 
 def profile(experiments, param: str, values, recipe: str | None = None, model: str | None = None,

@@ -5,7 +5,9 @@ The releases are the collaborations', not ours to redistribute: cevns never ship
 locations; cevns reads them from a data directory holding one folder per release
 (``csi-2017/``, ``csi-2021/``, ``lar-2020/``):
 
-1. ``$CEVNS_DATA_DIR`` if set;
+1. ``$CEVNS_DATA_DIR`` if set: one folder, or several separated by ``os.pathsep`` (``:`` on
+   Linux/macOS, like ``PATH``), searched in order for each release folder (the XENONnT
+   ``xenonnt-8b/`` may sit in another folder than the COHERENT ones);
 2. otherwise the per-user data directory (``platformdirs.user_data_dir("cevns")``:
    ``$XDG_DATA_HOME/cevns``, default ``~/.local/share/cevns``, on Linux), which is
    where ``cevns data fetch`` puts them when the variable is unset.
@@ -28,20 +30,37 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from ._registry import RELEASES
+from ._registry import RELEASES, release_info
 from .errors import DataError  # defined in cevns.errors; ``from cevns.data import DataError`` keeps working
 
 ENV_VAR = "CEVNS_DATA_DIR"
 
 
-def data_dir() -> Path:
-    """The data directory: ``$CEVNS_DATA_DIR`` or the per-user data directory (~/.local/share/cevns on Linux)."""
+def data_dirs() -> list[Path]:
+    """The data folders, in search order: ``$CEVNS_DATA_DIR`` split at ``os.pathsep``, or the
+    per-user data directory (~/.local/share/cevns on Linux)."""
     env = os.environ.get(ENV_VAR)
-    if env:
-        return Path(env).expanduser()
+    parts = [p for p in (env or "").split(os.pathsep) if p]
+    if parts:
+        return [Path(p).expanduser() for p in parts]
     import platformdirs
 
-    return Path(platformdirs.user_data_dir("cevns", appauthor=False))
+    return [Path(platformdirs.user_data_dir("cevns", appauthor=False))]
+
+
+def data_dir() -> Path:
+    """The first data folder (where ``cevns data fetch`` writes): see :func:`data_dirs`."""
+    return data_dirs()[0]
+
+
+def release_folder(release: str, root: Path | str | None = None) -> Path:
+    """The folder of ``release``: under ``root`` (one folder, or several joined by ``os.pathsep``;
+    default :func:`data_dirs`), the first that holds ``release/``, else under the first folder."""
+    roots = data_dirs() if root is None else [Path(p).expanduser() for p in str(root).split(os.pathsep) if p]
+    for r in roots:
+        if (r / release).is_dir():
+            return r / release
+    return roots[0] / release
 
 
 def release_names() -> list[str]:
@@ -50,13 +69,14 @@ def release_names() -> list[str]:
 
 
 def _check_release(release: str) -> dict:
-    if release not in RELEASES:
-        raise DataError(f"unknown data release {release!r}; known releases: {', '.join(RELEASES)}")
-    return RELEASES[release]
+    try:
+        return release_info(release)
+    except KeyError:
+        raise DataError(f"unknown data release {release!r}; known releases: {', '.join(RELEASES)}") from None
 
 
 def _where(release: str) -> str:
-    info = RELEASES[release]
+    info = _check_release(release)
     return f"The {release} release ({info['title']}) is published at {info['published_at']}."
 
 
@@ -104,7 +124,7 @@ def release_file(release: str, name: str, root: Path | None = None) -> Path:
     info = _check_release(release)
     if name not in info["files"]:
         raise DataError(f"{name!r} is not a file of the {release} release")
-    base = (root or data_dir()) / release
+    base = release_folder(release, root)
     path = base / name
     expected = info["files"][name]
     if not path.is_file():
@@ -113,7 +133,8 @@ def release_file(release: str, name: str, root: Path | None = None) -> Path:
             f"  expected SHA-256 {expected}\n"
             f"  {_where(release)}\n"
             f"  Run `cevns data fetch {release}`, put the release files in {base}/ "
-            f"or point ${ENV_VAR} at the folder holding '{release}/'."
+            f"or point ${ENV_VAR} at the folder holding '{release}/' (several folders: separate them with "
+            f"{os.pathsep!r})."
         )
     got, got_lf = _hashes(path)
     if expected not in (got, got_lf):
@@ -144,7 +165,7 @@ def check_release(release: str, root: Path | None = None) -> list[FileStatus]:
     info = _check_release(release)
     out = []
     for name, expected in info["files"].items():
-        path = (root or data_dir()) / release / name
+        path = release_folder(release, root) / name
         if not path.is_file():
             status = "missing"
         else:

@@ -83,6 +83,9 @@ class Recipe:
         nuisances jointly (:mod:`cevns.likelihood.morph`); ``grid`` profiles every node
         and interpolates the chi2 between nodes (the method before issue #10, kept as a
         cross-check). docs/likelihoods.md compares them.
+    solar_flux: the total solar fluxes of the XENONnT prediction (:data:`cevns.sources.solar.SOLAR_FLUXES`):
+        ``b16-gs98`` (default), ``b16-agss09met`` (Vinyoles et al. 2017) or ``sno`` (the SNO 2013
+        8B measurement); its relative uncertainty is the default prior of ``eta_flux_8b``.
     """
 
     name: str
@@ -103,6 +106,7 @@ class Recipe:
     ngi_normalisation: str = "printed"
     es_vector_normalisation: str = "consistent"
     nonlinear_nuisances: str = "morph"
+    solar_flux: str = "b16-gs98"
     #: ((experiment, nuisance, sigma or None for free), ...); experiment "E/electron-scattering"
     #: entries apply on top of "E" when electron scattering is on
     nuisance_priors: tuple[tuple[str, str, float | None], ...] = ()
@@ -138,7 +142,7 @@ MODEL_OPTIONS = ("ngi_normalisation", "es_vector_normalisation")
 #: sub-table of ``[nuisances.EXPERIMENT]`` that applies when electron scattering is on
 ES_SUBTABLE = "electron-scattering"
 #: preset names, in the order ``cevns recipes`` lists them
-PRESET_NAMES = ("atzori2022", "deromeri2023", "cadeddu2021", "banerjee2021")
+PRESET_NAMES = ("atzori2022", "deromeri2023", "cadeddu2021", "banerjee2021", "xenonnt2024", "xenonnt2026")
 
 
 DEFAULT_RECIPE = "atzori2022"
@@ -167,7 +171,7 @@ _FIELD_TYPES = {
     "sin2_theta_w": float, "natural_argon": bool, "csi2017_response": str, "background_time_efficiency": bool,
     "time_normalisation": str, "lar_time_model": str, "likelihood": str, "electron_scattering": bool,
     "csi2021_steady_state": str, "ngi_normalisation": str, "es_vector_normalisation": str,
-    "nonlinear_nuisances": str,
+    "nonlinear_nuisances": str, "solar_flux": str,
 }
 _CHOICES = {
     "form_factor": ("helm", "klein-nystrand", "symmetrized-fermi", "klein-nystrand-a13"),
@@ -180,6 +184,7 @@ _CHOICES = {
     "ngi_normalisation": ("printed", "published"),
     "es_vector_normalisation": ("consistent", "printed"),
     "nonlinear_nuisances": ("morph", "grid"),
+    "solar_flux": ("b16-gs98", "b16-agss09met", "sno"),
 }
 
 

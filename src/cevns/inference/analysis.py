@@ -64,9 +64,30 @@ class Analysis:
         chi2, _ = self.evaluate({k: np.array([v]) for k, v in values.items()})
         return float(chi2[0])
 
+    def releasing(self, params: Sequence[str]) -> Analysis:
+        """This analysis with the nuisances that duplicate ``params`` removed: a likelihood lists
+        them in ``extra["parameter_nuisances"]`` (XENONnT: ``flux_8b`` -> ``eta_flux_8b``, the flux
+        prior, which a measured flux must not carry). Unchanged (self) when none applies."""
+        from copy import copy
+        from dataclasses import replace
+
+        out = []
+        for lk in self.likelihoods:
+            linked = lk.extra.get("parameter_nuisances", {})
+            drop = {linked[p] for p in params if p in linked} & {nu.name for nu in lk.nuisances}
+            if drop:
+                lk = copy(lk)
+                lk.nuisances = [nu for nu in lk.nuisances if nu.name not in drop]
+            out.append(lk)
+        if all(a is b for a, b in zip(out, self.likelihoods, strict=True)):
+            return self
+        return replace(self, likelihoods=out)
+
     def fit(self, free: Sequence[str], start: Mapping[str, float] | None = None) -> dict:
         """Minimise over the free model parameters (nuisances always profiled)."""
         self.check_params(free)
+        if self.releasing(free) is not self:
+            return self.releasing(free).fit(free, start)
         start = dict(start or {})
         x0 = [start.get(p, self._default(p)) for p in free]
         if free:
@@ -104,7 +125,10 @@ class Analysis:
         }
 
     def _default(self, name: str) -> float:
-        v = self.fixed.get(name, self.model.default(name, self.likelihoods[0].cevns.grid))
+        v = self.fixed.get(name, np.nan)
+        for lk in self.likelihoods:  # the first experiment that gives it one (flux_8b: a solar source)
+            if np.isnan(v):
+                v = self.model.default(name, lk.cevns.grid)
         if np.isnan(v):
             iso = {"rn_cs": "Cs133", "rn_i": "I127", "rn_ar": "Ar40", "rn_csi": "Cs133"}.get(name)
             from ..physics.nuclei import isotope
@@ -124,6 +148,8 @@ class Analysis:
         intervals (:func:`intervals` adds it to the sampled profile).
         """
         self.check_params([param, *free])
+        if self.releasing([param, *free]) is not self:
+            return self.releasing([param, *free]).profile(param, grid, free)
         grid = np.asarray(grid, dtype=float)
         n = grid.size
         if not free:

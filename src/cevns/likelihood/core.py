@@ -303,7 +303,7 @@ class ExperimentLikelihood:
         :data:`MORPH_CHUNK_POINTS` points."""
         comps = self.morph_components(terms)
         procs = [c for c in comps if c not in self.branches[0].backgrounds]
-        p_count = max(c.parts[0].values.shape[0] for c in comps.values())
+        p_count = max(c.parts[0].n_rows for c in comps.values())
         targets = [[t for t in nu.target.split("+")] for nu in self.nuisances]
         multipliers = [nu.multiplier for nu in self.nuisances]
         sigmas = np.array([np.inf if nu.sigma is None else nu.sigma for nu in self.nuisances])

@@ -107,6 +107,11 @@ class MorphPart:
     axes: tuple[int, ...]
     values: NDArray[np.float64]
 
+    @property
+    def n_rows(self) -> int:
+        """Points the part holds (1: the same for all)."""
+        return int(self.values.shape[0])
+
     def rows(self, rows) -> MorphPart:
         """The part restricted to the points ``rows`` (unchanged when it is the same for all)."""
         if self.values.shape[0] == 1:
@@ -139,6 +144,34 @@ class MorphPart:
             for b in axes[i + 1 :]:
                 hess[(min(a, b), max(a, b))] = pick({a: 1, b: 1})
         return value, grad, hess
+
+
+@dataclass(frozen=True)
+class FoldedPart:
+    """A :class:`MorphPart` whose node values are a per-point input folded through a response
+    grid: values[p, n_a, n_b, ..., F, out] = sum_k inputs[p, F, k] response[n_a, n_b, ..., k, out]
+    (XENONnT: a recoil spectrum through the released efficiency templates at each light- and
+    charge-yield node). The node values are only formed for the rows of a chunk (:meth:`rows`),
+    so memory is bounded by the chunk, not by the number of points."""
+
+    axes: tuple[int, ...]
+    inputs: NDArray[np.float64]  # (P, F, n_in)
+    response: NDArray[np.float64]  # (n_a, n_b, ..., n_in, n_out)
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.inputs.shape[0])
+
+    def rows(self, rows) -> MorphPart:
+        x = self.inputs if self.inputs.shape[0] == 1 else self.inputs[rows]
+        node_shape = self.response.shape[:-2]
+        n_in, n_out = self.response.shape[-2:]
+        r = np.moveaxis(self.response.reshape(-1, n_in, n_out), 1, 0).reshape(n_in, -1)  # (n_in, nodes * out)
+        vals = (x @ r).reshape(x.shape[0], x.shape[1], *node_shape, n_out)  # (P, F, nodes..., out)
+        return MorphPart(self.axes, np.moveaxis(vals, 1, -2))
+
+    def evaluate(self, bases, derivatives: bool = True):
+        return self.rows(slice(None)).evaluate(bases, derivatives)
 
 
 @dataclass(frozen=True)

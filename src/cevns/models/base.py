@@ -4,7 +4,10 @@ A model turns a batch of parameter values (each an array of shape ``(P,)``) into
 coefficients of the precomputed kinematic kernels of an experiment (see
 :class:`cevns.prediction.BinnedCEvNS.energy_counts_from_terms`): for a vector-type model
 these are the squared weak charges Q_{iso,f}(T)^2 on the experiment's recoil grid.
-Every model has ``cevns_norm``, a free overall factor on the CEvNS signal.
+Every model has ``cevns_norm``, a free overall factor on the CEvNS signal, and ``flux_8b``,
+the solar 8B flux [10^6 cm^-2 s^-1], which scales the prediction of a source that declares it
+in ``flux_parameters`` (the solar source; no effect on a stopped-pion source). Its default is
+the source's nominal flux (the recipe's solar model).
 
 A model sees a :class:`cevns.prediction.TargetGrid` (recoil nodes, F_p and F_n per
 isotope, the source and its flavours, the SM reference couplings) and the parameter
@@ -85,6 +88,12 @@ UNIT_LABELS = {"mu_B": r"$\mu_B$", "cm^2": r"cm$^2$", "eV^2": r"eV$^2$", "e": r"
 
 
 CEVNS_NORM = Parameter("cevns_norm", 1.0, "", "free overall factor on the CEvNS signal", "any fit", (0.0, 10.0))
+#: the solar 8B flux; default (NaN here) the nominal flux of the grid's source
+FLUX_8B = Parameter("flux_8b", float("nan"), "1e6 cm^-2 s^-1",
+                    "solar 8B neutrino flux (scales solar sources only; default: the recipe's solar model)",
+                    "sources/solar.py SOLAR_FLUXES", (0.0, 100.0))
+#: parameters every model has, before its own
+COMMON_PARAMETERS = {"cevns_norm": CEVNS_NORM, "flux_8b": FLUX_8B}
 
 
 @dataclass
@@ -110,7 +119,7 @@ class Model:
     option_choices: ClassVar[Mapping[str, tuple[str, ...]]] = {}
 
     def __post_init__(self) -> None:
-        self.parameters = {"cevns_norm": CEVNS_NORM, **self.parameters}
+        self.parameters = {**COMMON_PARAMETERS, **self.parameters}
 
     def check_option(self, name: str, value: str) -> str:
         """``value`` if it is an allowed value of option ``name``; a clear error otherwise."""
@@ -142,7 +151,9 @@ class Model:
         return {k: np.broadcast_to(a, (size,)).astype(float) for k, a in arrays.items()}
 
     def default(self, name: str, grid: TargetGrid) -> float:
-        """Default value of a parameter on ``grid`` (may depend on its SM reference)."""
+        """Default value of a parameter on ``grid`` (may depend on its SM reference or source)."""
+        if name in COMMON_PARAMETERS and name != "cevns_norm":
+            return float(source_flux_parameters(grid.source).get(name, np.nan))
         return self.parameters[name].default
 
     def terms(self, grid: TargetGrid, values: Mapping[str, NDArray[np.float64] | float]) -> Terms:
@@ -150,10 +161,11 @@ class Model:
         entry per isotope (and ES atom) of ``grid`` and flavour of its source."""
         v = self.complete(values, grid)
         terms = self.terms_unnormalised(grid, v)
-        norm = v["cevns_norm"][:, None]
+        flux = source_flux_scale(grid.source, v)
+        norm = v["cevns_norm"][:, None] * flux
         out = {k: norm * t for k, t in terms.items()}
         if grid.es_atoms:
-            out.update(self.es_terms(grid, v))
+            out.update({k: flux * t for k, t in self.es_terms(grid, v).items()})
         return out
 
     def es_terms(self, grid: TargetGrid, v: dict[str, NDArray[np.float64]]) -> Terms:
@@ -190,6 +202,20 @@ class Model:
                 for p in self.parameters.values()
             },
         }
+
+
+def source_flux_parameters(source) -> dict[str, float]:
+    """The source's flux parameters and nominal values (empty for a source without them)."""
+    return dict(getattr(source, "flux_parameters", {}) or {})
+
+
+def source_flux_scale(source, v: Mapping[str, NDArray[np.float64]]) -> NDArray[np.float64]:
+    """(P, 1) factor value / nominal of the flux parameters the source declares (ones if none)."""
+    size = next(iter(v.values())).size
+    scale = np.ones((size, 1))
+    for name, nominal in source_flux_parameters(source).items():
+        scale = scale * (np.asarray(v[name], dtype=float)[:, None] / nominal)
+    return scale
 
 
 def sm_charge(ik: IsotopeGrid, gp, gn) -> NDArray[np.float64]:

@@ -45,7 +45,7 @@ class StandardModel(Model):
         """sin^2 theta_W: the grid's SM reference; radii: nan, "not fitted" (the grid's own form factors)."""
         if name == "sin2_theta_w":
             return grid.sm.sin2_theta_w
-        return self.parameters[name].default
+        return super().default(name, grid)
 
     def terms_unnormalised(self, grid: TargetGrid, v) -> Terms:
         sin2_varied = not np.all(v["sin2_theta_w"] == grid.sm.sin2_theta_w)

@@ -6,7 +6,11 @@ Two conventions:
   (seed 004 eq. 2), flavour independent; default sin^2 = 0.23857 (low-energy MSbar).
 * radiatively corrected, flavour dependent (seed 002 eq. 12 = seed 001 eqs. 2.2-2.4,
   from Erler & Su 2013 as evaluated by Cadeddu et al. 2020):
-  g_V^p(nu_e) = 0.0401, g_V^p(nu_mu) = 0.0318, g_V^n = -0.5094.
+  g_V^p(nu_e) = 0.0401, g_V^p(nu_mu) = 0.0318, g_V^n = -0.5094. The flavour dependence is
+  the neutrino charge radius, -(alpha/3pi) ln(m_l^2) up to a constant (Erler & Su 2013):
+  (alpha/3pi) ln(m_mu^2/m_e^2) = 0.0083 is the e-mu difference above, and the same term
+  gives g_V^p(nu_tau) = 0.0318 - (alpha/3pi) ln(m_tau^2/m_mu^2) = 0.0274 (the converted solar
+  flux holds nu_tau, issue #14).
 
 Antineutrinos have the same vector couplings for CEvNS (the cross section of seed 002
 eq. 10 is the same for nu and nu-bar); the anti-nu_mu of the SNS flux takes the nu_mu
@@ -52,13 +56,13 @@ def tree_level(flavours: Sequence[str], sin2_theta_w: float = SIN2_THETA_W_LOW_E
 
 
 #: Radiatively corrected couplings, seed 002 eq. (12).
-RADIATIVE_PROTON = {"e": 0.0401, "mu": 0.0318}
+RADIATIVE_PROTON = {"e": 0.0401, "mu": 0.0318, "tau": 0.0274}
 RADIATIVE_NEUTRON = -0.5094
 
 
 def radiative(flavours: Sequence[str]) -> dict[str, NucleonCouplings]:
-    """Radiatively corrected flavour-dependent couplings for each of ``flavours`` (seed 002 eq. 12;
-    defined for e and mu flavours)."""
+    """Radiatively corrected flavour-dependent couplings for each of ``flavours`` (seed 002 eq. 12
+    for e and mu; tau from the charge-radius term, module docstring)."""
     _check_flavours(flavours)
     missing = [f for f in flavours if LEPTON_FLAVOUR[f] not in RADIATIVE_PROTON]
     if missing:

@@ -10,6 +10,13 @@ Radii (point-nucleon rms radii, fm):
   Hoferichter et al. 2020.
 * ``radii="cadeddu2021"``: seed 001 eq. (2.5) proton radii, neutron radii of the
   RMF NL-Z2 model quoted in seed 001 sec. 2 (Cs 5.01, I 4.94, Ar 3.55 fm).
+
+Xenon (the XENONnT target, issue #14; the same in both radius sets): the proton radius is
+the nuclear charge radius of Angeli & Marinova, At. Data Nucl. Data Tables 99 (2013) 69,
+Table IV (the convention of the seed radii above, which quote charge radii as R_p), and
+the neutron radius adds the neutron skin of the antiprotonic-atom systematics of
+Trzcinska et al., PRL 87 (2001) 082501, eq. (2): R_n - R_p = (-0.04 + 1.01 (N - Z)/A) fm
+(0.14 fm for Xe-132; its +-0.03 fm + 0.15 (N-Z)/A spread moves the 8B rate by < 0.1 %).
 """
 
 from __future__ import annotations
@@ -73,9 +80,32 @@ _ATOMIC_MASS_U = {
     "Ar40": 39.9623831237,
     "Ar38": 37.96273210,
     "Ar36": 35.967545105,
+    "Xe124": 123.9058920,
+    "Xe126": 125.9042983,
+    "Xe128": 127.9035310,
+    "Xe129": 128.9047808611,
+    "Xe130": 129.903509349,
+    "Xe131": 130.90508406,
+    "Xe132": 131.9041550856,
+    "Xe134": 133.90539466,
+    "Xe136": 135.907214484,
 }
 
-_ZN = {"Cs133": (55, 78), "I127": (53, 74), "Ar40": (18, 22), "Ar38": (18, 20), "Ar36": (18, 18)}
+_ZN = {"Cs133": (55, 78), "I127": (53, 74), "Ar40": (18, 22), "Ar38": (18, 20), "Ar36": (18, 18),
+       **{f"Xe{a}": (54, a - 54) for a in (124, 126, 128, 129, 130, 131, 132, 134, 136)}}
+
+#: Xenon charge radii [fm], Angeli & Marinova 2013 Table IV (taken as R_p, see module docstring).
+XENON_CHARGE_RADII_FM = {"Xe124": 4.7689, "Xe126": 4.7725, "Xe128": 4.7774, "Xe129": 4.7775, "Xe130": 4.7818,
+                         "Xe131": 4.7808, "Xe132": 4.7859, "Xe134": 4.7899, "Xe136": 4.7964}
+
+
+def neutron_skin_trzcinska_fm(z: int, n: int) -> float:
+    """R_n - R_p = -0.04 + 1.01 (N - Z)/A fm (Trzcinska et al., PRL 87 (2001) 082501, eq. 2)."""
+    return -0.04 + 1.01 * (n - z) / (n + z)
+
+
+_XENON_RADII_FM = {name: (r, r + neutron_skin_trzcinska_fm(54, int(name[2:]) - 54))
+                   for name, r in XENON_CHARGE_RADII_FM.items()}
 
 #: (R_p, R_n) [fm] per radius convention. Ar36/Ar38 are not given in the seeds; we take
 #: the Ar40 proton radius (isotope shifts are < 0.02 fm, Angeli & Marinova 2013) and
@@ -87,6 +117,7 @@ RADII_FM: dict[str, dict[str, tuple[float, float]]] = {
         "Ar40": (3.448, 3.55),
         "Ar38": (3.448, 3.55),
         "Ar36": (3.448, 3.55),
+        **_XENON_RADII_FM,
     },
     "cadeddu2021": {  # seed 001 eq. (2.5) and sec. 2 text
         "Cs133": (4.804, 5.01),
@@ -94,15 +125,22 @@ RADII_FM: dict[str, dict[str, tuple[float, float]]] = {
         "Ar40": (3.448, 3.55),
         "Ar38": (3.448, 3.55),
         "Ar36": (3.448, 3.55),
+        **_XENON_RADII_FM,
     },
 }
 
 #: Natural argon isotopic abundances (IUPAC 2013 / CIAAW: 99.6035 %, 0.0629 %, 0.3336 %).
 NATURAL_ARGON_ABUNDANCE = {"Ar40": 0.996035, "Ar38": 0.000629, "Ar36": 0.003336}
 
+#: Natural xenon isotopic abundances (amount fractions), IUPAC/CIAAW representative isotopic
+#: composition (Meija et al., Pure Appl. Chem. 88 (2016) 293, Table 1); they sum to 1.
+NATURAL_XENON_ABUNDANCE = {"Xe124": 0.000952, "Xe126": 0.000890, "Xe128": 0.019102, "Xe129": 0.264006,
+                           "Xe130": 0.040710, "Xe131": 0.212324, "Xe132": 0.269086, "Xe134": 0.104357,
+                           "Xe136": 0.088573}
+
 
 def isotope(name: str, radii: str = "atzori2022") -> Isotope:
-    """Return the isotope ``name`` (``Cs133``, ``I127``, ``Ar40``, ``Ar38``, ``Ar36``).
+    """Return the isotope ``name`` (``Cs133``, ``I127``, ``Ar40``, ``Ar38``, ``Ar36``, ``Xe124`` ... ``Xe136``).
 
     ``radii`` picks the radius convention (see module docstring).
     """

@@ -194,6 +194,9 @@ class FitResult(_Record):
     components_fitted: per experiment, the fitted events of each component (``cevns``,
         backgrounds), summed over the bins.
     provenance: package version, recipe, data directory.
+    significance_vs_background_only: with a free signal normalisation (``flux_8b``,
+        ``cevns_norm``), sqrt(chi2(normalisation = 0) - chi2_min) in sigma (``None``, and no
+        ``to_dict()`` key, otherwise).
 
     ``cevns_fitted`` (property and ``to_dict()`` key) is ``components_fitted[e]["cevns"]`` per experiment.
     """
@@ -211,6 +214,7 @@ class FitResult(_Record):
     nuisances: dict[str, dict[str, Any]]
     components_fitted: dict[str, dict[str, float]]
     provenance: dict[str, Any]
+    significance_vs_background_only: float | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "experiments", tuple(self.experiments))
@@ -224,6 +228,12 @@ class FitResult(_Record):
         return {e: parts["cevns"] for e, parts in self.components_fitted.items()}
 
     def to_dict(self) -> dict[str, Any]:
+        out = self._to_dict_common()
+        if self.significance_vs_background_only is not None:
+            out["significance_vs_background_only"] = self.significance_vs_background_only
+        return out
+
+    def _to_dict_common(self) -> dict[str, Any]:
         return {
             "experiments": list(self.experiments),
             "recipe": self.recipe,

@@ -17,7 +17,13 @@ A source seen from a detector gives, per flavour f of :attr:`Source.flavours`,
   (:func:`cevns.physics.cross_sections.kinematic_moment_kernels`);
 * the largest neutrino energy ``e_max_mev`` (end of the recoil grid, T_max(E_max));
 * optionally an arrival-time model (:class:`ArrivalTimeModel`; ``None`` for a source
-  without beam timing).
+  without beam timing, e.g. the Sun);
+* optionally ``flux_parameters`` (an attribute, not required by the protocol check): the
+  model parameters that scale its flux and their nominal values
+  (``{"flux_8b": 5.46}`` for the solar source, in 10^6 cm^-2 s^-1; empty for a source whose
+  normalisation is fixed, the stopped-pion one). The fluences above are at the nominal
+  values; :meth:`cevns.models.base.Model.terms` scales a prediction by value / nominal.
+  Added for the solar source (issue #14), whose flux is a quantity to measure.
 """
 
 from __future__ import annotations

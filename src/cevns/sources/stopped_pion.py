@@ -120,6 +120,11 @@ class StoppedPionSource:
         return self.nu_per_flavor_per_pot * self.pot / (4.0 * math.pi * l_cm**2)
 
     @property
+    def flux_parameters(self) -> dict[str, float]:
+        """None: the normalisation is r N_POT / (4 pi L^2), its uncertainty a likelihood nuisance."""
+        return {}
+
+    @property
     def timing(self) -> DecayChainTiming:
         """Pulse convolved with the pi (prompt nu_mu) or pi and mu (nu_e, anti-nu_mu) decays."""
         return DecayChainTiming(self.pulse)

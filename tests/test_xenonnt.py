@@ -1,0 +1,124 @@
+"""Solar source, MSW flavours and the XENONnT response (issue #14).
+
+Physics tests run everywhere; those reading the release need ``xenonnt-8b`` in one of the
+``$CEVNS_DATA_DIR`` folders and h5py.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cevns.physics.msw import (
+    PDG2022_MIXING,
+    b8_production_average,
+    flavour_probabilities,
+    p_ee_adiabatic_limit,
+    p_ee_vacuum_average,
+)
+from cevns.sources.solar import SECONDS_PER_YEAR, SOLAR_FLUXES, SOLAR_GRID_MEV, SolarSource, b8_shape, hep_shape
+
+
+def test_p_ee_low_energy_is_the_vacuum_average():
+    s12, s13 = PDG2022_MIXING.sin2_theta12, PDG2022_MIXING.sin2_theta13
+    expected = (1 - s13) ** 2 * (1 - 0.5 * 4 * s12 * (1 - s12)) + s13**2
+    assert p_ee_vacuum_average() == pytest.approx(expected)
+    assert b8_production_average(np.array([1e-3]))[0, 0] == pytest.approx(expected, abs=1e-4)
+
+
+def test_p_ee_high_density_is_sin2_theta12():
+    assert flavour_probabilities(np.array([1e9]))[0, 0] == pytest.approx(p_ee_adiabatic_limit(), abs=1e-6)
+    assert p_ee_adiabatic_limit() == pytest.approx((1 - 0.022) ** 2 * 0.307 + 0.022**2)
+    # 8B at 15 MeV is close to (above) the adiabatic limit
+    assert p_ee_adiabatic_limit() < b8_production_average(np.array([15.0]))[0, 0] < p_ee_adiabatic_limit() + 0.02
+
+
+def test_flavour_probabilities_are_unitary():
+    p = b8_production_average(np.linspace(0.1, 18, 50))
+    np.testing.assert_allclose(p.sum(axis=-1), 1.0, atol=1e-12)
+
+
+def test_solar_flux_normalisation():
+    src = SolarSource("b16-gs98", include_hep=False)
+    total = sum(src.fluence_per_cm2(f) for f in src.flavours) / SECONDS_PER_YEAR
+    assert total == pytest.approx(SOLAR_FLUXES["b16-gs98"][0], rel=1e-9)
+    for f in src.flavours:
+        assert src.inverse_moments(f, np.array([0.0]))[0, 0] == pytest.approx(1.0, rel=1e-9)
+    assert src.flux_parameters == {"flux_8b": 5.46}
+
+
+def test_spectrum_means():
+    e = SOLAR_GRID_MEV
+    for shape, mean in ((b8_shape(e), 6.735), (hep_shape(e), 9.628)):  # Bahcall et al. 1996; Bahcall 1989
+        assert np.trapezoid(shape * e, e) / np.trapezoid(shape, e) == pytest.approx(mean, abs=0.01)
+
+
+def test_interpolation_at_released_energies_is_exact():
+    from cevns.experiments.xenonnt import MONO_ENERGIES_KEV, interpolate_templates, recoil_grid_kev
+
+    rng = np.random.default_rng(1)
+    tpl = rng.uniform(size=(len(MONO_ENERGIES_KEV), 2, 81))
+    t, _ = recoil_grid_kev()
+    out = interpolate_templates(MONO_ENERGIES_KEV, tpl, t)
+    for k, e in enumerate(MONO_ENERGIES_KEV):
+        i = int(np.argmin(np.abs(t - e)))
+        assert np.array_equal(out[i], tpl[k])
+
+
+def _xenon_root():
+    from cevns.data import release_folder
+
+    try:
+        import h5py  # noqa: F401
+    except ImportError:
+        pytest.skip("h5py not installed")
+    folder = release_folder("xenonnt-8b")
+    if not (folder / "SHA256SUMS").is_file():
+        pytest.skip("xenonnt-8b release not found in $CEVNS_DATA_DIR")
+    return folder.parent
+
+
+@pytest.fixture(scope="module")
+def xenon_setup():
+    from cevns.experiments import build_experiment
+    from cevns.recipes import RECIPES
+
+    return build_experiment("xenonnt-sr0-sr1", RECIPES["xenonnt2024"], _xenon_root())
+
+
+def test_response_at_nodes_is_the_released_template(xenon_setup):
+    from cevns.experiments.xenonnt import LIVETIMES_T_YR, mono_file, read_template
+
+    t = xenon_setup.notes["recoil_kev"]
+    for e, (i, j) in ((2.0, (3, 3)), (0.7, (0, 6))):
+        k = int(np.argmin(np.abs(t - e)))
+        hist, _ = read_template(mono_file("sr1", e, i - 3.0, j - 3.0), _xenon_root())
+        got = xenon_setup.notes["response"][i, j, k, 81:]
+        np.testing.assert_array_equal(got, LIVETIMES_T_YR["sr1"] * hist.ravel())
+
+
+def test_delta_spectrum_folds_to_the_template(xenon_setup):
+    from cevns.likelihood.morph import FoldedPart
+
+    resp = xenon_setup.notes["response"]
+    k = 60
+    delta = np.zeros((1, 1, resp.shape[2]))
+    delta[0, 0, k] = 1.0
+    vals = FoldedPart((0, 1), delta, resp).rows(slice(None)).values
+    np.testing.assert_array_equal(vals[0, :, :, 0], resp[:, :, k])
+
+
+def test_reproduces_prl133_counts(xenon_setup):
+    bkg = sum(c.counts.sum() for c in xenon_setup.backgrounds.values())
+    assert bkg == pytest.approx(26.4, abs=0.15)  # PRL 133: 26.4 (+1.4 -1.3)
+    assert xenon_setup.observed.sum() == 37
+
+
+def test_missing_template_names_file_and_doi(tmp_path):
+    from cevns.data import DataError
+    from cevns.experiments.xenonnt import read_binning
+
+    (tmp_path / "xenonnt-8b").mkdir()
+    with pytest.raises(DataError) as exc:
+        read_binning("sr0", tmp_path)
+    assert "binning/sr0.yaml" in str(exc.value) and "10.5281/zenodo.20576156" in str(exc.value)
