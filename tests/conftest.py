@@ -21,6 +21,17 @@ from cevns._registry import RELEASES
 ENV_VAR = "CEVNS_DATA_DIR"
 
 
+def pytest_configure(config) -> None:
+    """Without ``$CEVNS_DATA_DIR``, use the reference copies beside the checkout when they
+    exist (``../shared/data/coherent``, then ``../shared/data`` for ``xenonnt-8b/``), as CI does."""
+    if os.environ.get(ENV_VAR):
+        return
+    shared = Path(__file__).resolve().parents[2] / "shared" / "data"
+    folders = [shared / "coherent", shared]
+    if (shared / "coherent").is_dir():
+        os.environ[ENV_VAR] = os.pathsep.join(str(f) for f in folders if f.is_dir())
+
+
 @pytest.fixture(scope="session")
 def data_root() -> Path:
     """Root folder of the reference releases, or skip the test.

@@ -89,18 +89,18 @@ def xenon_setup():
 def test_response_at_nodes_is_the_released_template(xenon_setup):
     from cevns.experiments.xenonnt import LIVETIMES_T_YR, mono_file, read_template
 
-    t = xenon_setup.notes["recoil_kev"]
+    t = xenon_setup.extras.recoil_kev
     for e, (i, j) in ((2.0, (3, 3)), (0.7, (0, 6))):
         k = int(np.argmin(np.abs(t - e)))
         hist, _ = read_template(mono_file("sr1", e, i - 3.0, j - 3.0), _xenon_root())
-        got = xenon_setup.notes["response"][i, j, k, 81:]
+        got = xenon_setup.extras.response[i, j, k, 81:]
         np.testing.assert_array_equal(got, LIVETIMES_T_YR["sr1"] * hist.ravel())
 
 
 def test_delta_spectrum_folds_to_the_template(xenon_setup):
     from cevns.likelihood.morph import FoldedPart
 
-    resp = xenon_setup.notes["response"]
+    resp = xenon_setup.extras.response
     k = 60
     delta = np.zeros((1, 1, resp.shape[2]))
     delta[0, 0, k] = 1.0

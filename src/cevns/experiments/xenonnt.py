@@ -24,13 +24,13 @@ Release: doi:10.5281/zenodo.20576156 (folder ``xenonnt-8b``, registry
 * Livetimes [t yr] (the release README, from the collaboration's example notebook):
   SR0 1.174398, SR1 2.342593, SR2 3.249665.
 
-``setup.notes`` keeps for the likelihood: ``recoil`` (a :class:`BinnedCEvNS` whose bins
-are the recoil nodes: the spectrum per node per t yr x flux), ``response`` (7, 7, n_T,
-n_bins), ``rg_nodes`` per run (7, 7, n_bins), ``nuisance_nodes`` and ``runs``.
+``setup.extras`` (:class:`XenonNTExtras`) keeps what the likelihood reads: the recoil-node
+prediction, the response on the nuisance grid, the neutron templates per node, the runs.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -57,6 +57,26 @@ MONO_ENERGIES_KEV = tuple(round(0.5 + 0.1 * k, 3) for k in range(46))
 RECOIL_STEP_KEV = 0.025
 AXES = ("cs2", "s2_shadow_s2_time_shadow_quantile", "s1_bdt_score", "s2_bdt_score")
 BINS_PER_AXIS = 3
+
+
+@dataclass(frozen=True)
+class XenonNTExtras:
+    """What a XENONnT setup offers its likelihood beyond the nominal prediction.
+
+    ``recoil``: a :class:`BinnedCEvNS` whose "bins" are the recoil nodes (the spectrum per
+    node per t yr x flux); ``response``: (7, 7, n_T, n_bins) analysis-bin response of each
+    recoil node on the light-yield x charge-yield nuisance grid; ``rg_nodes``: the neutron
+    templates per run on that grid, (7, 7, n_bins) each; ``nuisance_nodes``: the grid's
+    nodes [sigma]; ``runs``; ``recoil_kev``: the recoil nodes; ``bins_per_run``.
+    """
+
+    recoil: BinnedCEvNS
+    response: NDArray[np.float64]
+    rg_nodes: dict[str, NDArray[np.float64]]
+    nuisance_nodes: tuple[float, ...]
+    runs: tuple[str, ...]
+    recoil_kev: NDArray[np.float64]
+    bins_per_run: int
 
 
 def _node(x: float) -> str:
@@ -217,15 +237,15 @@ def build_runs(runs: tuple[str, ...], recipe: Recipe, root: Path | None = None) 
     cevns = BinnedCEvNS(np.arange(n_bins + 1.0), "bin", np.array([0.0, 1.0]), kernels, ones, source, sm, meta)
     recoil_cevns = BinnedCEvNS(np.arange(t_kev.size + 1.0), "recoil node (per t yr)", np.array([0.0, 1.0]), recoil,
                                ones, source, sm, {"recoil_kev": t_kev, "weights_kev": w_kev})
-    notes = {"recoil": recoil_cevns, "response": response, "rg_nodes": rg_nodes, "nuisance_nodes": NUISANCE_NODES,
-             "runs": runs, "recoil_kev": t_kev, "bins_per_run": n_run_bins}
+    extras = XenonNTExtras(recoil=recoil_cevns, response=response, rg_nodes=rg_nodes, nuisance_nodes=NUISANCE_NODES,
+                           runs=tuple(runs), recoil_kev=t_kev, bins_per_run=n_run_bins)
     digests = {n: data_mod.file_sha256(data_mod.release_file(RELEASE, n, root))
                for n in (f"binning/{r}.yaml" for r in runs)}
     digests.update({f"data/{r}.csv": data_mod.file_sha256(data_mod.release_file(RELEASE, f"data/{r}.csv", root))
                     for r in runs})
     digests[f"templates ({len(files) - 2 * len(runs)} files)"] = "verified against releases/xenonnt-8b.toml"
     name = "xenonnt-" + "-".join(runs) if len(runs) == 2 else f"xenonnt-{runs[0]}-{runs[-1]}"
-    return ExperimentSetup(name, cevns, backgrounds, observed[:, None], "analysis bin", notes, digests)
+    return ExperimentSetup(name, cevns, backgrounds, observed[:, None], "analysis bin", extras, digests)
 
 
 @register_experiment("xenonnt-sr0-sr1")

@@ -67,30 +67,30 @@ def xenonnt_likelihood(recipe: Recipe, setup: ExperimentSetup, root=None) -> Xen
     if recipe.nonlinear_nuisances != "morph":
         raise RecipeError(f"recipe {recipe.name!r}: the XENONnT likelihood profiles tly, tqy as template morphs only; "
                           "set nonlinear_nuisances = \"morph\"")
-    nodes = setup.notes["nuisance_nodes"]
+    nodes = setup.extras.nuisance_nodes
     flat = {k: c.counts.ravel() for k, c in setup.backgrounds.items()}
     branches = []
     for i, tly in enumerate(nodes):
         for j, tqy in enumerate(nodes):
-            bkg = {k: (setup.notes["rg_nodes"][k][i, j] if k in setup.notes["rg_nodes"] else v) for k, v in flat.items()}
+            bkg = {k: (setup.extras.rg_nodes[k][i, j] if k in setup.extras.rg_nodes else v) for k, v in flat.items()}
             penalty = tly**2 + tqy**2
             branches.append(Branch({"tly": tly, "tqy": tqy}, setup.cevns, bkg, penalty))
     axes = {"tly": tuple(nodes), "tqy": tuple(nodes)}
     source = setup.cevns.source
     nuisances = [Nuisance("eta_flux_8b", "cevns", source.flux_8b_relative_sigma,
                           description=f"8B flux ({source.flux_model})")]
-    for run in setup.notes["runs"]:
+    for run in setup.extras.runs:
         for comp, sigma in BACKGROUND_PRIORS.items():
             nuisances.append(Nuisance(f"eta_{comp}_{run}", f"{comp}_{run}", sigma, description=f"{comp} normalisation"))
     morph = SeparableMorph((MorphAxis("tly", axes["tly"], 1.0), MorphAxis("tqy", axes["tqy"], 1.0)), ("tly", "tqy"), (),
-                           {k: ("tly", "tqy") for k in setup.notes["rg_nodes"]})
+                           {k: ("tly", "tqy") for k in setup.extras.rg_nodes})
     return XenonLikelihood(
         experiment=setup.name, recipe=recipe.name, form="poisson", observed=setup.observed.ravel(),
         branches=branches, nuisances=nuisances, expand=lambda c: c.reshape(c.shape[0], -1),
         description="XENONnT 8B extended binned Poisson likelihood (PRL 133), tly/tqy morphs",
         setup=setup, branch_grid=BranchGrid.from_branches(branches, axes), morph=morph, nonlinear="morph",
-        extra={"recoil": setup.notes["recoil"], "response": setup.notes["response"],
-               "rg_nodes": setup.notes["rg_nodes"], "parameter_nuisances": {"flux_8b": "eta_flux_8b"}},
+        extra={"recoil": setup.extras.recoil, "response": setup.extras.response,
+               "rg_nodes": setup.extras.rg_nodes, "parameter_nuisances": {"flux_8b": "eta_flux_8b"}},
     )
 
 

@@ -69,6 +69,7 @@ PARAMETER_LABELS = {
     "sin2_theta_w": r"$\sin^2\theta_W$",
     "rn_cs": r"$R_n(^{133}\mathrm{Cs})$", "rn_i": r"$R_n(^{127}\mathrm{I})$", "rn_ar": r"$R_n(^{40}\mathrm{Ar})$",
     "rn_csi": r"$R_n(\mathrm{CsI})$",
+    "flux_8b": r"$\Phi(^8\mathrm{B})$",
     "mu_nu_e": r"$\mu_{\nu_e}$", "mu_nu_mu": r"$\mu_{\nu_\mu}$",
     "r2_nu_ee": r"$\langle r^2_{\nu_{ee}}\rangle$", "r2_nu_mumu": r"$\langle r^2_{\nu_{\mu\mu}}\rangle$",
     "q_nu_ee": r"$q_{\nu_{ee}}$", "q_nu_mumu": r"$q_{\nu_{\mu\mu}}$",
@@ -84,7 +85,8 @@ for _f, _t in (("ee", "ee"), ("mumu", "\\mu\\mu"), ("emu", "e\\mu"), ("etau", "e
         PARAMETER_LABELS[f"eps_{_f}_{_q}"] = rf"$\varepsilon_{{{_t}}}^{{{_q}V}}$"
 
 #: plot spelling of the units of :class:`Parameter`
-UNIT_LABELS = {"mu_B": r"$\mu_B$", "cm^2": r"cm$^2$", "eV^2": r"eV$^2$", "e": r"$e$"}
+UNIT_LABELS = {"mu_B": r"$\mu_B$", "cm^2": r"cm$^2$", "eV^2": r"eV$^2$", "e": r"$e$",
+               "1e6 cm^-2 s^-1": r"$10^6$ cm$^{-2}$ s$^{-1}$"}
 
 
 CEVNS_NORM = Parameter("cevns_norm", 1.0, "", "free overall factor on the CEvNS signal", "any fit", (0.0, 10.0))
