@@ -73,9 +73,22 @@ _ATOMIC_MASS_U = {
     "Ar40": 39.9623831237,
     "Ar38": 37.96273210,
     "Ar36": 35.967545105,
+    "Na23": 22.9897692820,
+    "Ge70": 69.92424875,
+    "Ge72": 71.922075826,
+    "Ge73": 72.923458956,
+    "Ge74": 73.921177761,
+    "Ge76": 75.921402726,
 }
 
-_ZN = {"Cs133": (55, 78), "I127": (53, 74), "Ar40": (18, 22), "Ar38": (18, 20), "Ar36": (18, 18)}
+_ZN = {"Cs133": (55, 78), "I127": (53, 74), "Ar40": (18, 22), "Ar38": (18, 20), "Ar36": (18, 18),
+       "Na23": (11, 12), "Ge70": (32, 38), "Ge72": (32, 40), "Ge73": (32, 41), "Ge74": (32, 42), "Ge76": (32, 44)}
+
+#: targets of the projected detectors (issue #13; NaI, Ge), not in any seed: R_p is the charge
+#: radius (Angeli & Marinova, At. Data Nucl. Data Tables 99 (2013) 69) and R_n = R_p + 0.1 fm,
+#: an ASSUMED skin (docs/projections.md); the same in both radius conventions
+_PROJECTION_RADII_FM = {"Na23": (2.9936, 3.0936), "Ge70": (4.0414, 4.1414), "Ge72": (4.0576, 4.1576),
+                        "Ge73": (4.0632, 4.1632), "Ge74": (4.0742, 4.1742), "Ge76": (4.0811, 4.1811)}
 
 #: (R_p, R_n) [fm] per radius convention. Ar36/Ar38 are not given in the seeds; we take
 #: the Ar40 proton radius (isotope shifts are < 0.02 fm, Angeli & Marinova 2013) and
@@ -87,6 +100,7 @@ RADII_FM: dict[str, dict[str, tuple[float, float]]] = {
         "Ar40": (3.448, 3.55),
         "Ar38": (3.448, 3.55),
         "Ar36": (3.448, 3.55),
+        **_PROJECTION_RADII_FM,
     },
     "cadeddu2021": {  # seed 001 eq. (2.5) and sec. 2 text
         "Cs133": (4.804, 5.01),
@@ -94,11 +108,14 @@ RADII_FM: dict[str, dict[str, tuple[float, float]]] = {
         "Ar40": (3.448, 3.55),
         "Ar38": (3.448, 3.55),
         "Ar36": (3.448, 3.55),
+        **_PROJECTION_RADII_FM,
     },
 }
 
 #: Natural argon isotopic abundances (IUPAC 2013 / CIAAW: 99.6035 %, 0.0629 %, 0.3336 %).
 NATURAL_ARGON_ABUNDANCE = {"Ar40": 0.996035, "Ar38": 0.000629, "Ar36": 0.003336}
+#: Natural germanium isotopic abundances (CIAAW / IUPAC 2009 representative values).
+NATURAL_GERMANIUM_ABUNDANCE = {"Ge70": 0.2057, "Ge72": 0.2745, "Ge73": 0.0775, "Ge74": 0.3650, "Ge76": 0.0773}
 
 
 def isotope(name: str, radii: str = "atzori2022") -> Isotope:

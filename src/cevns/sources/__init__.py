@@ -4,12 +4,14 @@
   layers below read of a source) and :class:`LineSpectrum`;
 * :mod:`.stopped_pion`: the SNS pi-DAR spectra (seed 002 eqs. 1-3), normalisation and the
   presets of the three releases (:data:`SOURCES`);
-* :mod:`.timing`: arrival times of stopped-pion neutrinos (proton pulse (x) decay chain).
+* :mod:`.timing`: arrival times of stopped-pion neutrinos (proton pulse (x) decay chain);
+* :mod:`.facilities`: facility presets (``sns``, ``sns-2mw``, ``sns-2p8mw``, ``lujan``, ``ess``).
 """
 
 from __future__ import annotations
 
 from .base import ArrivalTimeModel, LineSpectrum, Source, Spectrum
+from .facilities import FACILITIES, Facility, get_facility  # noqa: E402  (after stopped_pion, which it uses)
 from .stopped_pion import (
     SOURCES,
     STOPPED_PION_FLAVOURS,
@@ -20,10 +22,15 @@ from .stopped_pion import (
     michel_nu_mu_bar,
     prompt_nu_mu,
 )
-from .timing import DecayChainTiming, ProtonPulse
+from .timing import BoxPulse, BoxPulseTiming, DecayChainTiming, ProtonPulse
 
 __all__ = [
     "ArrivalTimeModel",
+    "BoxPulse",
+    "BoxPulseTiming",
+    "FACILITIES",
+    "Facility",
+    "get_facility",
     "DecayChainTiming",
     "LineSpectrum",
     "MichelSpectrum",
