@@ -37,6 +37,9 @@ from ..sources.stopped_pion import StoppedPionSource
 from ..sources.timing import ProtonPulse, time_efficiency, time_efficiency_integrals_us
 from .spec import DetectorSpec, ResponseSpec, load_detector
 
+#: prior width standing for "no uncertainty" (the batched profiler needs at least one nuisance)
+FIXED_SIGMA = 1e-6
+
 
 @dataclass(frozen=True)
 class DetectorExtras:
@@ -259,9 +262,9 @@ def asimov_likelihood(recipe: Recipe, setup: ExperimentSetup, observed: NDArray[
     background, no systematic). ``observed`` defaults to the setup's Asimov data. An ordinary
     :class:`ExperimentLikelihood`, so fits, scans, limits and toys run on it unchanged."""
     spec: DetectorSpec = setup.extras.spec
-    nus = []
-    if spec.signal_sigma > 0:
-        nus.append(Nuisance("signal_norm", "cevns", spec.signal_sigma, description="CEvNS normalisation (detector file)"))
+    # the profiler needs one nuisance at least: sigma = 0 is a 1e-6 prior (fixed to < 1e-6 relative)
+    nus = [Nuisance("signal_norm", "cevns", spec.signal_sigma if spec.signal_sigma > 0 else FIXED_SIGMA,
+                    description="CEvNS normalisation (detector file)")]
     for b in spec.backgrounds:
         if b.sigma > 0:
             nus.append(Nuisance(f"{b.name}_norm", b.name, b.sigma, description=f"{b.name} normalisation"))
