@@ -103,3 +103,20 @@ def test_registered_detector_fits_like_a_release():
     name = register_detector(load_detector("coherent-ge"))
     an = make_analysis([name], "deromeri2023", "lmu-ltau")
     assert an.chi2_scalar({"m_med_mev": 10.0, "g": 0.0}) == pytest.approx(0.0, abs=1e-8)
+
+
+def test_banerjee2021_total_counts_eqs_6_9(data_root):
+    """Seed 000 eqs. (6)-(9): CsI(2020) + CENNS10 total counts; the SM lies within 1 sigma of the minimum
+    (seed 000 sec. VI: "the SM is within 1 sigma of the best fit") and a light L_mu-L_tau Z' lowers the chi2."""
+    from cevns.inference.analysis import Analysis
+    from cevns.models import get_model
+
+    rec = get_recipe("banerjee2021").with_options(likelihood="banerjee2021-counts", nuisance_priors=())
+    lks = [build_likelihood(e, rec, data_root) for e in ("csi-2021", "lar-2020")]
+    assert [lk.description for lk in lks] == ["seed 000 eqs. (6)-(7)", "seed 000 eqs. (8)-(9)"]
+    an = Analysis(get_model("lmu-ltau"), rec, lks)
+    g = np.geomspace(1e-5, 3e-3, 120)
+    chi2, _ = an.evaluate({"m_med_mev": np.full_like(g, 20.0), "g": g})
+    sm = an.chi2_scalar({"m_med_mev": 20.0, "g": 0.0})
+    assert chi2.min() < sm < chi2.min() + 1.0
+    assert 1e-4 < g[np.argmin(chi2)] < 1e-3  # seed 000: 3.2e-4 at 20 MeV
