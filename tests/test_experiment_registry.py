@@ -79,5 +79,5 @@ def test_registered_experiment_fits(toy, data_root):
 
 
 def test_packaged_likelihood_structures_are_registered():
-    assert set(LIKELIHOOD_RECIPES) == {"atzori2022", "deromeri2023", "banerjee2021", "cadeddu2021"}
+    assert set(LIKELIHOOD_RECIPES) == {"atzori2022", "deromeri2023", "banerjee2021", "cadeddu2021", "banerjee2021-counts"}
     assert LIKELIHOOD_RECIPES["banerjee2021"] == {"csi-2017", "csi-2021", "lar-2020"}
