@@ -33,6 +33,8 @@ SAMPLES: dict[str, list[list[str]]] = {
               "--out", "{tmp}/scan.csv", "--json"]],
     "plot-limits": [["plot-limits", "-m", "universal", "-e", "csi-2021", "-e", "lar-2020", "--masses", "0.1:10000:8",
                      "--couplings", "1e-7:1:10", "--out", "{tmp}/limits.png", "--json"]],
+    "project": [["project", "--detector", "coh-cryo-csi-1", "--json"],
+                ["project", "--detector", "ccm", "--model", "lmu-ltau", "--masses", "1:1000:5", "--json"]],
     "data check": [["data", "check", "--json"]],
     # fetch into a scratch data directory holding a verified copy of the release: nothing is downloaded
     "data fetch": [["data", "fetch", "csi-2017", "--json"]],

@@ -80,6 +80,6 @@ def test_registered_experiment_fits(toy, data_root):
 
 def test_packaged_likelihood_structures_are_registered():
     assert set(LIKELIHOOD_RECIPES) == {"atzori2022", "deromeri2023", "banerjee2021", "cadeddu2021", "xenonnt2024",
-                                       "xenonnt2026"}
+                                       "xenonnt2026", "banerjee2021-counts"}
     # the XENONnT likelihood is registered under every recipe (joint fits, docs/xenonnt.md)
     assert LIKELIHOOD_RECIPES["banerjee2021"] == {"csi-2017", "csi-2021", "lar-2020", "xenonnt-sr0-sr1", "xenonnt-sr0-sr2"}

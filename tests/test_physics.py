@@ -485,9 +485,9 @@ def test_radius_sets():
 
 def test_unknown_isotope_lists_known_names():
     with pytest.raises(ValueError) as exc:
-        isotope("Ge76")
+        isotope("Pb208")
     msg = str(exc.value)
-    assert "Ge76" in msg
+    assert "Pb208" in msg
     for name in ("Cs133", "I127", "Ar40"):
         assert name in msg
 

@@ -493,3 +493,19 @@ def scan(model: str, experiments, masses, couplings, out: str, recipe: str | Non
     if ck.exists():
         ck.unlink()
     return result
+
+
+# ------------------------------------------------------------------ projections (issue #13)
+
+
+def project(detector: str, model: str | None = None, recipe: str | None = "atzori2022", years: float | None = None,
+            pot: float | None = None, cl: str = "2sigma", masses=None, combine_with=(), fixed: dict | None = None,
+            bands: bool = True, discovery: bool = True, g_range: tuple[float, float] = (1e-7, 10.0)):
+    """Projected reach of a detector without data (a preset name such as ``ccm`` or a detector file):
+    SM event counts and, with a mediator ``model``, the expected (Asimov) limit with +-1/2 sigma bands,
+    the discovery reach and the combination with ``combine_with`` releases
+    (:class:`cevns.projections.sensitivity.ProjectionResult`; docs/projections.md)."""
+    from .projections.sensitivity import project as _project
+
+    return _project(detector, model, recipe, years, pot, cl, masses, g_range, bands, discovery, tuple(combine_with),
+                    fixed)

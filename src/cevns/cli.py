@@ -493,5 +493,43 @@ def recipes_export(name: str, as_name: str | None) -> None:
     click.echo(recipe_to_toml(rec, name=as_name or f"{rec.name}-custom", base=base), nl=False)
 
 
+
+@main.command("project")
+@click.option("--detector", "-d", required=True, help="Detector preset (ccm, coh-cryo-csi-1, ...) or a detector file.")
+@click.option("--model", "-m", default=None, help="Light-mediator model for expected limits (omit: SM counts only).")
+@click.option("--recipe", "-r", default="atzori2022", show_default=True, help="Recipe name or file.")
+@click.option("--exposure-years", type=float, default=None, help="Years of running (overrides the file's exposure).")
+@click.option("--pot", type=float, default=None, help="Protons on target (overrides the file's exposure).")
+@click.option("--cl", default="2sigma", show_default=True, help="CL of the expected limit.")
+@click.option("--masses", default="1:10000:25", show_default=True, help="LO:HI:N mediator masses [MeV], log-spaced.")
+@click.option("--combine", default=None, help="Comma-separated releases to combine with (e.g. csi-2021,lar-2020).")
+@click.option("--fix", "fixed", default=None, help="Fixed model parameters, NAME=VALUE,...")
+@click.option("--plot", "plot_out", default=None, help="Write the expected-limit plot to this file (png/pdf).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def project(detector, model, recipe, exposure_years, pot, cl, masses, combine, fixed, plot_out, as_json) -> None:
+    """Projected reach of a detector without data: SM counts, expected limits (Asimov, +-1/2 sigma), discovery."""
+    result = _run(api.project, detector, model, recipe, exposure_years, pot, cl,
+                  _log_range(masses, "masses") if model else None, _split(combine), _values(fixed))
+    if plot_out and model:
+        from .projections.plotting import plot_projection
+
+        plot_projection(result, plot_out)
+
+    def human(r) -> None:
+        yrs = f"{r['exposure_years']:g} years, " if r["exposure_years"] else ""
+        click.echo(f"{r['detector']}: {r['description']}")
+        click.echo(f"  {r['facility']['name']} at {r['baseline_m']:g} m, {yrs}{r['pot']:.3g} POT ({r['recipe']})")
+        click.echo(f"  SM CEvNS events: {r['cevns_total']:.1f}"
+                   + "".join(f", {k} {v:.1f}" for k, v in r["backgrounds"].items()))
+        if r["model"]:
+            click.echo(f"  {r['model']} expected limit ({r['cl']}), g at M [MeV]:")
+            for mm, g in zip(r["masses_mev"], r["expected_limit_g"], strict=True):
+                click.echo(f"    {mm:10.3g}  {g:.3g}")
+        if plot_out:
+            click.echo(f"  plot: {plot_out}")
+
+    _emit(result, as_json, human)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

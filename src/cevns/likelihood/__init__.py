@@ -19,7 +19,7 @@ Recipes (seed equations in each builder's docstring):
 
 from __future__ import annotations
 
-from . import csi2017, csi2021, lar2020, xenonnt  # noqa: F401  (importing registers the structures)
+from . import csi2017, csi2021, lar2020, total_counts, xenonnt  # noqa: F401  (importing registers the structures)
 from .core import (
     PROFILE_CHUNK_BYTES,
     Branch,

@@ -11,6 +11,9 @@ from .core import ExperimentLikelihood
 
 #: likelihood structures by (likelihood name, experiment): ``hook(recipe, setup, root)``
 LIKELIHOOD_HOOKS: dict[tuple[str, str], Callable] = {}
+#: likelihood name of a structure that applies under every recipe (a projected detector's
+#: Asimov likelihood, :mod:`cevns.projections`); a recipe's own structure takes precedence
+ANY_LIKELIHOOD = "*"
 
 
 def register_likelihood(likelihood: str, experiment: str, replace: bool = False):
@@ -33,15 +36,15 @@ class _LikelihoodRecipes(Mapping):
 
     def __getitem__(self, name: str) -> set[str]:
         exps = {e for (lik, e) in LIKELIHOOD_HOOKS if lik == name}
-        if not exps:
+        if not exps or name == ANY_LIKELIHOOD:
             raise KeyError(name)
-        return exps
+        return exps | {e for (lik, e) in LIKELIHOOD_HOOKS if lik == ANY_LIKELIHOOD}
 
     def __iter__(self):
-        return iter(dict.fromkeys(lik for lik, _ in LIKELIHOOD_HOOKS))
+        return iter(dict.fromkeys(lik for lik, _ in LIKELIHOOD_HOOKS if lik != ANY_LIKELIHOOD))
 
     def __len__(self) -> int:
-        return len({lik for lik, _ in LIKELIHOOD_HOOKS})
+        return len({lik for lik, _ in LIKELIHOOD_HOOKS if lik != ANY_LIKELIHOOD})
 
 
 LIKELIHOOD_RECIPES = _LikelihoodRecipes()
@@ -75,7 +78,7 @@ def apply_nuisance_priors(lk: ExperimentLikelihood, priors: dict[str, float | No
 
 def _build_structure(experiment: str, recipe: Recipe, root=None, setup: ExperimentSetup | None = None) -> ExperimentLikelihood:
     kind = recipe.likelihood_name
-    hook = LIKELIHOOD_HOOKS.get((kind, experiment))
+    hook = LIKELIHOOD_HOOKS.get((kind, experiment)) or LIKELIHOOD_HOOKS.get((ANY_LIKELIHOOD, experiment))
     if hook is None:
         avail = "; ".join(f"{r}: {', '.join(sorted(e))}" for r, e in LIKELIHOOD_RECIPES.items())
         raise UnknownNameError(f"recipe {recipe.name!r} defines no likelihood for {experiment!r}; available: {avail}")

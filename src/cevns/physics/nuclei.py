@@ -89,10 +89,17 @@ _ATOMIC_MASS_U = {
     "Xe132": 131.9041550856,
     "Xe134": 133.90539466,
     "Xe136": 135.907214484,
+    "Na23": 22.9897692820,
+    "Ge70": 69.92424875,
+    "Ge72": 71.922075826,
+    "Ge73": 72.923458956,
+    "Ge74": 73.921177761,
+    "Ge76": 75.921402726,
 }
 
 _ZN = {"Cs133": (55, 78), "I127": (53, 74), "Ar40": (18, 22), "Ar38": (18, 20), "Ar36": (18, 18),
-       **{f"Xe{a}": (54, a - 54) for a in (124, 126, 128, 129, 130, 131, 132, 134, 136)}}
+       **{f"Xe{a}": (54, a - 54) for a in (124, 126, 128, 129, 130, 131, 132, 134, 136)},
+       "Na23": (11, 12), "Ge70": (32, 38), "Ge72": (32, 40), "Ge73": (32, 41), "Ge74": (32, 42), "Ge76": (32, 44)}
 
 #: Xenon charge radii [fm], Angeli & Marinova 2013 Table IV (taken as R_p, see module docstring).
 XENON_CHARGE_RADII_FM = {"Xe124": 4.7689, "Xe126": 4.7725, "Xe128": 4.7774, "Xe129": 4.7775, "Xe130": 4.7818,
@@ -107,6 +114,12 @@ def neutron_skin_trzcinska_fm(z: int, n: int) -> float:
 _XENON_RADII_FM = {name: (r, r + neutron_skin_trzcinska_fm(54, int(name[2:]) - 54))
                    for name, r in XENON_CHARGE_RADII_FM.items()}
 
+#: targets of the projected detectors (issue #13; NaI, Ge), not in any seed: R_p is the charge
+#: radius (Angeli & Marinova, At. Data Nucl. Data Tables 99 (2013) 69) and R_n = R_p + 0.1 fm,
+#: an ASSUMED skin (docs/projections.md); the same in both radius conventions
+_PROJECTION_RADII_FM = {"Na23": (2.9936, 3.0936), "Ge70": (4.0414, 4.1414), "Ge72": (4.0576, 4.1576),
+                        "Ge73": (4.0632, 4.1632), "Ge74": (4.0742, 4.1742), "Ge76": (4.0811, 4.1811)}
+
 #: (R_p, R_n) [fm] per radius convention. Ar36/Ar38 are not given in the seeds; we take
 #: the Ar40 proton radius (isotope shifts are < 0.02 fm, Angeli & Marinova 2013) and
 #: keep the Ar40 skin of 0.1 fm -- a documented approximation for a 0.4 % admixture.
@@ -118,6 +131,7 @@ RADII_FM: dict[str, dict[str, tuple[float, float]]] = {
         "Ar38": (3.448, 3.55),
         "Ar36": (3.448, 3.55),
         **_XENON_RADII_FM,
+        **_PROJECTION_RADII_FM,
     },
     "cadeddu2021": {  # seed 001 eq. (2.5) and sec. 2 text
         "Cs133": (4.804, 5.01),
@@ -126,11 +140,14 @@ RADII_FM: dict[str, dict[str, tuple[float, float]]] = {
         "Ar38": (3.448, 3.55),
         "Ar36": (3.448, 3.55),
         **_XENON_RADII_FM,
+        **_PROJECTION_RADII_FM,
     },
 }
 
 #: Natural argon isotopic abundances (IUPAC 2013 / CIAAW: 99.6035 %, 0.0629 %, 0.3336 %).
 NATURAL_ARGON_ABUNDANCE = {"Ar40": 0.996035, "Ar38": 0.000629, "Ar36": 0.003336}
+#: Natural germanium isotopic abundances (CIAAW / IUPAC 2009 representative values).
+NATURAL_GERMANIUM_ABUNDANCE = {"Ge70": 0.2057, "Ge72": 0.2745, "Ge73": 0.0775, "Ge74": 0.3650, "Ge76": 0.0773}
 
 #: Natural xenon isotopic abundances (amount fractions), IUPAC/CIAAW representative isotopic
 #: composition (Meija et al., Pure Appl. Chem. 88 (2016) 293, Table 1); they sum to 1.

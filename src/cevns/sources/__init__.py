@@ -6,11 +6,13 @@
   presets of the three releases (:data:`SOURCES`);
 * :mod:`.timing`: arrival times of stopped-pion neutrinos (proton pulse (x) decay chain);
 * :mod:`.solar`: 8B and hep neutrinos at Earth (spectra, solar-model fluxes, MSW flavours).
+* :mod:`.facilities`: facility presets (``sns``, ``sns-2mw``, ``sns-2p8mw``, ``lujan``, ``ess``).
 """
 
 from __future__ import annotations
 
 from .base import ArrivalTimeModel, LineSpectrum, Source, Spectrum
+from .facilities import FACILITIES, Facility, get_facility
 from .solar import SOLAR_FLAVOURS, SOLAR_FLUXES, SolarSource, TabulatedSpectrum
 from .stopped_pion import (
     SOURCES,
@@ -22,10 +24,15 @@ from .stopped_pion import (
     michel_nu_mu_bar,
     prompt_nu_mu,
 )
-from .timing import DecayChainTiming, ProtonPulse
+from .timing import BoxPulse, BoxPulseTiming, DecayChainTiming, ProtonPulse
 
 __all__ = [
     "ArrivalTimeModel",
+    "BoxPulse",
+    "BoxPulseTiming",
+    "FACILITIES",
+    "Facility",
+    "get_facility",
     "DecayChainTiming",
     "LineSpectrum",
     "MichelSpectrum",

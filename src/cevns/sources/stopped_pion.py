@@ -23,7 +23,7 @@ from numpy.typing import ArrayLike, NDArray
 from ..errors import UnknownNameError
 from ..physics.constants import CM_PER_M, E_NU_MAX_MEV, E_NU_PROMPT_MEV, M_MUON_MEV
 from .base import LineSpectrum, Spectrum
-from .timing import DecayChainTiming, ProtonPulse
+from .timing import BoxPulse, BoxPulseTiming, DecayChainTiming, ProtonPulse
 
 #: The three flavours of a stopped-pion source, in the order its predictions list them.
 STOPPED_PION_FLAVOURS = ("nu_e", "nu_mu", "nu_mu_bar")
@@ -95,13 +95,13 @@ class StoppedPionSource:
     nu_per_flavor_per_pot: r, neutrinos of each flavour per proton on target.
     pot: N_POT, protons on target of the exposure.
     baseline_m: L, source-detector distance [m].
-    pulse: proton-pulse timing model (see :mod:`cevns.sources.timing`).
+    pulse: proton-pulse timing model, Gaussian or flat-top (see :mod:`cevns.sources.timing`).
     """
 
     nu_per_flavor_per_pot: float
     pot: float
     baseline_m: float
-    pulse: ProtonPulse = field(default_factory=ProtonPulse)
+    pulse: ProtonPulse | BoxPulse = field(default_factory=ProtonPulse)
 
     @property
     def flavours(self) -> tuple[str, ...]:
@@ -125,8 +125,11 @@ class StoppedPionSource:
         return {}
 
     @property
-    def timing(self) -> DecayChainTiming:
-        """Pulse convolved with the pi (prompt nu_mu) or pi and mu (nu_e, anti-nu_mu) decays."""
+    def timing(self) -> DecayChainTiming | BoxPulseTiming:
+        """Pulse convolved with the pi (prompt nu_mu) or pi and mu (nu_e, anti-nu_mu) decays
+        (a Gaussian pulse: :class:`DecayChainTiming`; a long flat-top one: :class:`BoxPulseTiming`)."""
+        if isinstance(self.pulse, BoxPulse):
+            return BoxPulseTiming(self.pulse)
         return DecayChainTiming(self.pulse)
 
     def shifted(self, shift_us: float) -> StoppedPionSource:
