@@ -22,6 +22,10 @@ from ..models import get_model
 from ..models.base import Model
 from ..recipes import Recipe, get_recipe
 from ..stats import delta_chi2_threshold, intervals_below
+from ..validation import check_roles, check_values, no_duplicates
+
+#: points of a profile grid evaluated in one batch (memory is bounded by this, not by the grid)
+PROFILE_CHUNK = 2000
 
 
 @dataclass
@@ -67,7 +71,10 @@ class Analysis:
     def fit(self, free: Sequence[str], start: Mapping[str, float] | None = None) -> dict:
         """Minimise over the free model parameters (nuisances always profiled)."""
         self.check_params(free)
+        check_roles(free=list(free), fixed=self.fixed)
         start = dict(start or {})
+        self.check_params(list(start))
+        check_values(self.model, start, "start value ")
         x0 = [start.get(p, self._default(p)) for p in free]
         if free:
             from iminuit import Minuit
@@ -115,9 +122,12 @@ class Analysis:
     def profile(self, param: str, grid: NDArray[np.float64], free: Sequence[str] = ()) -> dict:
         """Delta-chi2 profile of ``param`` on ``grid``; other ``free`` parameters minimised."""
         self.check_params([param, *free])
-        grid = np.asarray(grid, dtype=float)
+        check_roles([param], list(free), self.fixed, "--param")
+        grid = np.atleast_1d(np.asarray(grid, dtype=float))
+        check_values(self.model, {param: grid})
         if not free:
-            chi2, _ = self.evaluate({param: grid})
+            chi2 = np.concatenate([self.evaluate({param: grid[i:i + PROFILE_CHUNK]})[0]
+                                   for i in range(0, grid.size, PROFILE_CHUNK)])
         else:
             from iminuit import Minuit
 
@@ -168,6 +178,12 @@ def make_analysis(
     for e in experiments:
         if e not in experiment_names():
             raise UnknownNameError(f"unknown experiment {e!r}; choose from {', '.join(experiment_names())}")
+    no_duplicates(list(experiments), "experiment", "--experiments")  # twice would count its chi2 twice
+    bad = [n for n in (fixed or {}) if n not in mod.parameters]
+    if bad:
+        raise UnknownNameError(f"unknown parameter(s) {', '.join(bad)} for model {mod.name!r}; "
+                               f"valid: {', '.join(mod.parameters)}")
+    check_values(mod, dict(fixed or {}), "--fix ")
     lks = []
     for e in experiments:
         if free_cevns_lar3d and e == "lar-2020":
