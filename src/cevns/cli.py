@@ -229,7 +229,7 @@ def predict(experiment: tuple[str, ...], recipe: str | None, as_json: bool, es: 
 
 
 def _range(text: str, what: str = "--range") -> list[float]:
-    return _run(parse_grid, text, what).tolist()
+    return _run(parse_grid, text, what, False, api.BYTES_PER_POINT["profile"]).tolist()
 
 
 def _split(text) -> list[str]:

@@ -100,11 +100,13 @@ def check_values(model, values: Mapping[str, object], what: str = "") -> None:
 # ----------------------------------------------------------------------------- grids
 
 
-def parse_grid(text: str, what: str, log: bool = False) -> np.ndarray:
+def parse_grid(text: str, what: str, log: bool = False, bytes_per_point: float = 8.0) -> np.ndarray:
     """``LO:HI:N`` as ``N`` linearly (or, with ``log``, logarithmically) spaced values.
 
     Refuses malformed text, non-finite ends, N < 2, HI <= LO and, for log grids,
-    non-positive ends, each with a message that shows a valid example.
+    non-positive ends, each with a message that shows a valid example. A grid whose
+    results would need more than :func:`memory_limit_bytes` (``bytes_per_point`` each) is
+    refused before it is made.
     """
     example = "0.1:10000:100" if log else "0.15:0.35:81"
     parts = str(text).split(":")
@@ -121,6 +123,7 @@ def parse_grid(text: str, what: str, log: bool = False) -> np.ndarray:
     if not (math.isfinite(lo) and math.isfinite(hi)):
         raise ParameterError(f"{what}: LO and HI must be finite numbers (not a finite number: "
                              f"{parts[0] if not math.isfinite(lo) else parts[1]})")
+    check_grid_memory(n, bytes_per_point, what)
     return make_grid(lo, hi, n, what, log)
 
 
