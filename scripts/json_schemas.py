@@ -39,6 +39,8 @@ SAMPLES: dict[str, list[list[str]]] = {
     # fetch into a scratch data directory holding a verified copy of the release: nothing is downloaded
     "data fetch": [["data", "fetch", "csi-2017", "--json"]],
     "recipes": [["recipes", "--json"]],
+    "recipes show": [["recipes", "show", "atzori2022", "--json"], ["recipes", "show", "deromeri2023", "--json"]],
+    "recipes export": [["recipes", "export", "atzori2022", "--json"]],
     "models": [["models", "--json"]],
 }
 

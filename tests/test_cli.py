@@ -104,7 +104,7 @@ def test_predict_with_empty_data_dir(use_data, tmp_path, experiment):
     assert str(root / experiment) in err
     assert "CEVNS_DATA_DIR" in err
     assert RELEASES[experiment]["published_at"] in err
-    missing = err.split("missing data file ", 1)[1].split("\n", 1)[0]
+    missing = err.split("missing data file ", 1)[1].split(";", 1)[0]  # one line: parts joined by "; "
     assert Path(missing).parent == root / experiment
     assert Path(missing).name in RELEASES[experiment]["files"]
     assert RELEASES[experiment]["files"][Path(missing).name] in err

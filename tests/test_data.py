@@ -152,7 +152,7 @@ def test_directory_in_place_of_file_is_missing(release_copy):
     path = root / "csi-2021" / "brnPE.txt"
     path.unlink()
     path.mkdir()
-    with pytest.raises(DataError, match="missing data file"):
+    with pytest.raises(DataError, match="cannot be read: it is a folder"):
         release_file("csi-2021", "brnPE.txt", root)
     assert statuses("csi-2021", root)["brnPE.txt"] == "missing"
 

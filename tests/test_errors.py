@@ -63,4 +63,6 @@ def test_cli_bug_is_not_disguised_as_user_error(monkeypatch):
 
 
 def test_errors_module_exports():
-    assert set(errors.__all__) == {"CevnsError", "DataError", "ParameterError", "RecipeError", "UnknownNameError"}
+    assert set(errors.__all__) == {"CevnsError", "DataError", "ParameterError", "RecipeError", "UnknownNameError",
+                                   "GridError", "ConflictError", "OutputError", "OutputLockedError", "CheckpointError",
+                                   "UsageError"}

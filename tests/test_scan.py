@@ -104,7 +104,7 @@ def test_atomic_write_bytes(tmp_path):
       ["0:1:5", "positive"]),
      (["scan", "-m", "b-l", "-e", "csi-2021", "--masses", "1:100:5", "--couplings", "1e-5:1e-3:4", "--out", "x.txt"],
       ["x.txt", ".csv", ".parquet"]),
-     (["limits", "-m", "b-l", "-e", "csi-2021", "--masses", "1:100:0"], ["N >= 1"]),
+     (["limits", "-m", "b-l", "-e", "csi-2021", "--masses", "1:100:0"], ["N >= 2"]),
      (["limits", "-m", "b-l", "-e", "csi-2021", "--couplings", "1e-3:1e-5:5"], ["HI > LO"])],
     ids=["unknown-model", "negative-mass", "zero-coupling", "bad-suffix", "no-points", "reversed"],
 )
@@ -256,6 +256,8 @@ def test_api_scan_interrupted_and_resumed_writes_the_same_csv(data_root, tmp_pat
 
     resumed, fresh = tmp_path / "resumed" / "scan.csv", tmp_path / "fresh" / "scan.csv"
     ck = resumed.with_name("scan.csv.partial.npz")
+    resumed.parent.mkdir()
+    fresh.parent.mkdir()  # output folders must exist (issue #11: a missing folder is refused before the scan)
     monkeypatch.setattr(scan_mod, "scan_grid", interrupted)
     with pytest.raises(KeyboardInterrupt):
         api.scan(*args, out=str(resumed))

@@ -14,7 +14,6 @@ Example
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import warnings
@@ -25,12 +24,16 @@ import numpy as np
 
 from . import __version__
 from . import data as data_mod
-from .errors import ParameterError, UnknownNameError
+from .errors import OutputError, ParameterError, UnknownNameError
 from .experiments import REFERENCE_PREDICTIONS, build_experiment, experiment_names
 from .experiments.common import ExperimentSetup
 from .experiments.lar2020 import LAr2020Extras
 from .recipes import RECIPES, Recipe, get_recipe
 from .results import ContourSet, FitResult, LimitResult, Prediction, ProfileResult, Scan2DResult, ScanFileResult
+from .validation import TABLE_EXTENSIONS, check_grid, check_grid_memory, check_output_path, check_roles, check_values, no_duplicates
+
+#: bytes of memory per grid point, roughly (result arrays, JSON/CSV text), for :func:`check_grid_memory`
+BYTES_PER_POINT = {"profile": 160, "scan2d": 200, "limits": 600, "scan": 1200}
 
 
 def provenance(recipe_name: str, setup: ExperimentSetup | None = None) -> dict:
@@ -164,8 +167,9 @@ def _fitted_summary(an, details) -> tuple[dict, dict]:
 def fit(experiments, recipe: str | None = None, model: str | None = None, free=None, fixed: dict | None = None,
         electron_scattering: bool | None = None) -> FitResult:
     """Best fit with nuisances profiled; ``free`` model parameters minimised (iminuit) (:class:`cevns.results.FitResult`)."""
-    an = _analysis(experiments, recipe, model, fixed, electron_scattering)
     free = list(free or [])
+    check_roles(free=free, fixed=_parse_values(fixed))
+    an = _analysis(experiments, recipe, model, fixed, electron_scattering)
     an = an.releasing(free)  # a free flux_8b replaces the flux prior (Analysis.releasing)
     res = an.fit(free)
     extra = {}
@@ -214,8 +218,12 @@ def profile(experiments, param: str, values, recipe: str | None = None, model: s
     """
     from .inference import GridEdgeWarning, edge_warnings, intervals, touches_grid_edge
 
+    values = check_grid(values, f"grid of {param}", min_points=2)
+    check_grid_memory(values.size, BYTES_PER_POINT["profile"], f"grid of {param}")
+    no_duplicates([str(c) for c in cls], "CL", "--cl")
+    check_roles([param], list(free or []), _parse_values(fixed), "--param")
     an = _analysis(experiments, recipe, model, fixed, electron_scattering)
-    prof = an.profile(param, np.asarray(values, dtype=float), list(free or []), progress=progress)
+    prof = an.profile(param, values, list(free or []), progress=progress)
     found = intervals(prof, list(cls), dof)
     edges = touches_grid_edge(prof, found)
     for msg in edge_warnings(param, edges):
@@ -284,23 +292,35 @@ def scan2d(experiments, x_param: str, x_values, y_param: str, y_values, recipe: 
     ``delta_chi2`` is relative to it; each contour's ``touches_grid_edge`` flags the grid
     sides its region reaches (with a :class:`cevns.inference.GridEdgeWarning`).
     """
+    import contextlib
+
     import contourpy
 
+    from .errors import ConflictError
     from .inference import GridEdgeWarning
     from .inference.scan import _config_hash, evaluate_in_chunks
+    from .outputs import output_lock
     from .stats import delta_chi2_threshold
 
-    an = _analysis(experiments, recipe, model, fixed, electron_scattering)
     if x_param == y_param:
-        raise ParameterError(f"x and y must be different parameters, both are {x_param!r}")
+        raise ConflictError(f"x and y must be different parameters, both are {x_param!r}")
+    xs = check_grid(x_values, f"x grid of {x_param}", min_points=2)
+    ys = check_grid(y_values, f"y grid of {y_param}", min_points=2)
+    check_grid_memory(xs.size * ys.size, BYTES_PER_POINT["scan2d"], "the 2D grid")
+    no_duplicates([str(c) for c in cls], "CL", "--cl")
+    check_roles([x_param, y_param], (), _parse_values(fixed))
+    if checkpoint is not None:
+        check_output_path(checkpoint, None, "checkpoint")
+    an = _analysis(experiments, recipe, model, fixed, electron_scattering)
     an.check_params([x_param, y_param])
-    xs, ys = np.asarray(x_values, dtype=float), np.asarray(y_values, dtype=float)
-    if xs.size == 0 or ys.size == 0:
-        raise ParameterError("empty grid: give at least one value per axis (e.g. --x PARAM:LO:HI:N with N >= 1)")
+    check_values(an.model, {x_param: xs, y_param: ys})
     gx, gy = np.meshgrid(xs, ys, indexing="xy")
     config = _config_hash(an, xs, ys, names=(x_param, y_param))
-    chi2, _ = evaluate_in_chunks(lambda p: (an.evaluate(p)[0], {}), {x_param: gx.ravel(), y_param: gy.ravel()}, [],
-                                 config, chunk_size, None if checkpoint is None else Path(checkpoint), progress)
+    with contextlib.ExitStack() as stack:
+        if checkpoint is not None:
+            stack.enter_context(output_lock(checkpoint))
+        chi2, _ = evaluate_in_chunks(lambda p: (an.evaluate(p)[0], {}), {x_param: gx.ravel(), y_param: gy.ravel()},
+                                     [], config, chunk_size, None if checkpoint is None else Path(checkpoint), progress)
     chi2 = chi2.reshape(gy.shape)
     best, chi2_min = _polish_2d(an, x_param, xs, y_param, ys, chi2)
     dchi2 = chi2 - chi2_min
@@ -374,15 +394,17 @@ def limits(model: str, experiments, recipe: str | None = "atzori2022", cl="2sigm
     ``allowed_intervals`` every allowed range of g per mass (strips and islands included),
     ``contours`` the grid's Delta-chi2 = threshold polylines.
     """
-    from .inference.scan import HIGH_MASS_MEV, LOW_MASS_MEV, column_crossings, coupling_limits, mediator_parameters, scan_grid
+    from .inference.scan import HIGH_MASS_MEV, LOW_MASS_MEV, column_crossings, coupling_limits, scan_grid
     from .progress import report, stage
     from .stats import delta_chi2_threshold
 
-    an = _analysis(experiments, recipe, model, fixed, electron_scattering)
-    mediator_parameters(an)
-    masses = np.geomspace(0.1, 1e4, 60) if masses is None else np.asarray(masses, dtype=float)
-    couplings = np.geomspace(1e-7, 1.0, 80) if couplings is None else np.asarray(couplings, dtype=float)
+    masses = np.geomspace(0.1, 1e4, 60) if masses is None else check_grid(masses, "masses", log=True, min_points=2)
+    couplings = (np.geomspace(1e-7, 1.0, 80) if couplings is None
+                 else check_grid(couplings, "couplings", log=True, min_points=2))
+    check_grid_memory(masses.size * couplings.size, BYTES_PER_POINT["limits"], "the (mass, coupling) grid")
     thr = delta_chi2_threshold(cl, dof)
+    an = _analysis(experiments, recipe, model, fixed, electron_scattering)
+    _check_mediator_grid(an, masses, couplings)
     n_chunks = -(-masses.size * couplings.size // 2500)  # scan_grid's default chunk; + 2 refinement steps
     res = scan_grid(an, masses, couplings, progress=stage(progress, 0, n_chunks + 2))
     cross = column_crossings(an, res, thr)
@@ -427,6 +449,15 @@ def limits(model: str, experiments, recipe: str | None = "atzori2022", cl="2sigm
     )
 
 
+def _check_mediator_grid(an, masses, couplings) -> None:
+    """The model's mediator parameters: not fixed as well, grids inside their declared bounds."""
+    from .inference.scan import mediator_parameters
+
+    m_name, g_name = mediator_parameters(an)
+    check_roles([m_name, g_name], (), an.fixed)
+    check_values(an.model, {m_name: masses, g_name: couplings})
+
+
 def _require_pyarrow() -> None:
     """Parquet output needs the optional ``parquet`` extra; say so before any work is done."""
     import importlib.util
@@ -447,27 +478,41 @@ def scan(model: str, experiments, masses, couplings, out: str, recipe: str | Non
     (``<experiment>:<name>``). A checkpoint (default ``out + '.partial.npz'``) lets an
     interrupted scan resume; files are written atomically.
     """
-    import io
-    from pathlib import Path
-
-    from .inference.scan import atomic_write_bytes, mediator_parameters, scan_grid
+    from .outputs import output_lock
     from .stats import delta_chi2_threshold
 
-    out_path = Path(out)
-    if out_path.suffix not in (".csv", ".parquet"):
-        raise ParameterError(f"output file {out!r} must end in .csv or .parquet")
-    if out_path.suffix == ".parquet":
+    out_path = check_output_path(out, TABLE_EXTENSIONS, "output file")
+    if out_path.suffix.lower() == ".parquet":
         _require_pyarrow()  # before the scan, not after it
-    an = _analysis(experiments, recipe, model, fixed, electron_scattering)
-    mediator_parameters(an)
+    sidecar = out_path.with_name(out_path.name + ".json")
+    if sidecar.is_dir():
+        raise OutputError(f"output file {out}: its JSON sidecar {sidecar} is a folder; remove it or choose another name")
     ck = Path(checkpoint) if checkpoint else out_path.with_name(out_path.name + ".partial.npz")
-    res = scan_grid(an, np.asarray(masses, float), np.asarray(couplings, float), checkpoint=ck, progress=progress)
+    if checkpoint:
+        check_output_path(ck, None, "checkpoint")
+    masses = check_grid(masses, "masses", log=True)
+    couplings = check_grid(couplings, "couplings", log=True)
+    check_grid_memory(masses.size * couplings.size, BYTES_PER_POINT["scan"], "the (mass, coupling) grid")
     thr = delta_chi2_threshold(cl, dof)
+    an = _analysis(experiments, recipe, model, fixed, electron_scattering)
+    _check_mediator_grid(an, masses, couplings)
+    with output_lock(out_path):
+        return _scan_to_file(an, masses, couplings, out_path, sidecar, ck, progress, cl, dof, thr, fixed)
+
+
+def _scan_to_file(an, masses, couplings, out_path: Path, sidecar: Path, ck: Path, progress, cl, dof, thr,
+                  fixed) -> ScanFileResult:
+    import io
+
+    from .inference.scan import scan_grid
+    from .outputs import atomic_write_bytes, to_json
+
+    res = scan_grid(an, masses, couplings, checkpoint=ck, progress=progress)
     mm, gg = np.meshgrid(res.masses_mev, res.couplings, indexing="ij")
     cols = {"mass_mev": mm.ravel(), "g": gg.ravel(), "chi2": res.chi2.ravel(), "delta_chi2": res.delta_chi2.ravel(),
             "excluded": (res.delta_chi2.ravel() > thr).astype(int)}
     cols.update({k: v.ravel() for k, v in res.nuisances.items()})
-    if out_path.suffix == ".csv":
+    if out_path.suffix.lower() == ".csv":
         buf = io.StringIO()
         buf.write(",".join(cols) + "\n")
         np.savetxt(buf, np.column_stack(list(cols.values())), delimiter=",", fmt="%.10g")
@@ -478,7 +523,6 @@ def scan(model: str, experiments, masses, couplings, out: str, recipe: str | Non
         sink = pa.BufferOutputStream()
         pq.write_table(pa.table(cols), sink)
         atomic_write_bytes(out_path, sink.getvalue().to_pybytes())
-    sidecar = out_path.with_name(out_path.name + ".json")
     result = ScanFileResult(
         out=str(out_path), sidecar=str(sidecar),
         model=an.model.name, experiments=an.experiments, recipe=an.recipe.name,
@@ -489,7 +533,7 @@ def scan(model: str, experiments, masses, couplings, out: str, recipe: str | Non
         chi2_min=res.chi2_min, chi2_sm=res.chi2_sm, cl=str(cl), dof=dof, delta_chi2_threshold=thr,
         columns=list(cols), fixed=_parse_values(fixed), provenance=provenance(an.recipe.name),
     )
-    atomic_write_bytes(sidecar, json.dumps(result.sidecar_dict(), indent=2).encode())
+    atomic_write_bytes(sidecar, to_json(result.sidecar_dict()).encode())
     if ck.exists():
         ck.unlink()
     return result

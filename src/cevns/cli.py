@@ -9,17 +9,19 @@ Any other exception is a bug and surfaces with its traceback.
 from __future__ import annotations
 
 import contextlib
-import json
 import math
+import shlex
 import sys
 import warnings
 
 import click
 
 from . import __version__
-from .errors import CevnsError
+from .errors import CevnsError, ConflictError
+from .outputs import atomic_path, to_json
 from .progress import progress_bar, wants_bar
 from .recipes import RECIPES
+from .validation import PLOT_EXTENSIONS, check_output_path, parse_assignments, parse_grid, split_items
 
 
 class _LazyModule:
@@ -37,46 +39,95 @@ class _LazyModule:
 api = _LazyModule("cevns.api")
 
 
-class _ExperimentChoice(click.Choice):
-    """``click.Choice`` of the registered experiments, looked up when first needed (not at import)."""
-
-    def __init__(self) -> None:
-        super().__init__([])
-
-    @property
-    def choices(self):  # type: ignore[override]
-        from .experiments import experiment_names
-
-        return tuple(experiment_names())
-
-    @choices.setter
-    def choices(self, value) -> None:  # click.Choice.__init__ assigns it
-        pass
-
-
 def _emit(obj, as_json: bool, human) -> None:
-    """Print ``obj`` (a dict or a :mod:`cevns.results` record) as JSON or through ``human``."""
+    """Print ``obj`` (a dict or a :mod:`cevns.results` record) as JSON or through ``human``.
+
+    The JSON is always valid JSON: NaN and infinities become ``null`` (with a ``<key>_reason``
+    beside a scalar), :func:`cevns.outputs.to_json`.
+    """
     if as_json:
         plain = obj.to_dict() if hasattr(obj, "to_dict") else obj
-        click.echo(json.dumps(plain, indent=2))
+        click.echo(to_json(plain))
     else:
         human(obj)
 
 
-def _fail(message: str) -> None:
-    click.echo(f"cevns: error: {message}", err=True)
-    sys.exit(2)
+def _one_line(message: str) -> str:
+    return "; ".join(part.strip() for part in str(message).splitlines() if part.strip())
+
+
+def _fail(message: str, code: int = 2) -> None:
+    click.echo(f"cevns: error: {_one_line(message)}", err=True)
+    sys.exit(code)
+
+
+#: the arguments of this invocation (for the resume hint after Ctrl-C)
+_ARGV: list[str] = []
+
+
+def _command_line() -> str:
+    return "cevns " + shlex.join(_ARGV)
+
+
+def _interrupted(note: str) -> None:
+    """Ctrl-C: one line saying what was kept and how to go on, exit status 130."""
+    click.echo(f"cevns: interrupted; {note}", err=True)
+    sys.exit(130)
+
+
+def _debug() -> bool:
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx is not None and (ctx.find_root().obj or {}).get("debug"))
+
+
+class _CevnsGroup(click.Group):
+    """The ``cevns`` group: usage errors as one line (exit 2), Ctrl-C as exit 130, like every user error."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        global _ARGV
+        _ARGV = list(sys.argv[1:] if args is None else args)
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            rv = super().main(args, prog_name or "cevns", complete_var, standalone_mode=False, **extra)
+        except click.ClickException as exc:
+            if type(exc).__name__ == "NoArgsIsHelpError":
+                exc.show()
+                sys.exit(exc.exit_code)
+            ctx = getattr(exc, "ctx", None)
+            hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+            _fail(exc.format_message() + hint, exc.exit_code)
+        except click.Abort:
+            _interrupted("nothing to resume")
+        sys.exit(rv if isinstance(rv, int) else 0)
 
 
 def _user_error(exc: CevnsError) -> None:
     """One line and exit 2, or the traceback under ``--debug``."""
-    ctx = click.get_current_context(silent=True)
-    if ctx is not None and (ctx.find_root().obj or {}).get("debug"):
+    if _debug():
         raise exc
     _fail(str(exc))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _check_plot(path: str | None) -> None:
+    """A --plot/--out image path, checked before any computation."""
+    if path is not None:
+        _run(check_output_path, path, PLOT_EXTENSIONS, "--plot")
+
+
+def _write_plot(path: str, draw) -> None:
+    """Draw to a temporary file and rename it (no partial image); the results are already printed."""
+    try:
+        with atomic_path(path) as tmp:
+            draw(str(tmp))
+    except Exception as exc:
+        if _debug():
+            raise
+        _fail(f"the results were printed above, but the plot {path} could not be written: "
+              f"{type(exc).__name__}: {exc}")
+
+
+@click.group(cls=_CevnsGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="cevns")
 @click.option("--debug", is_flag=True, help="Show the traceback of user errors too (for bug reports).")
 @click.pass_context
@@ -143,21 +194,26 @@ def data_fetch(releases: tuple[str, ...], url: str | None, as_json: bool) -> Non
                 click.echo(f"{r.release}: {r.files} files downloaded, verified and installed in {r.path}")
 
     if as_json:
-        click.echo(json.dumps([asdict(r) for r in results], indent=2))
+        click.echo(to_json([asdict(r) for r in results]))
     else:
         human(results)
 
 
 @main.command()
-@click.option("--experiment", "-e", required=True, type=_ExperimentChoice(), help="Data release.")
+@click.option("--experiment", "--experiments", "-e", "experiment", required=True, multiple=True,
+              help="Data release (one: csi-2017, csi-2021, lar-2020).")
 @click.option("--recipe", "-r", default=None, help=f"Analysis recipe ({', '.join(RECIPES)}); default atzori2022.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (with per-bin arrays).")
 @click.option("--electron-scattering", "es", type=click.Choice(["on", "off"]), default=None,
               help="Add nu-e scattering in CsI 2021 (default: as the recipe says).")
-def predict(experiment: str, recipe: str | None, as_json: bool, es: str | None) -> None:
+def predict(experiment: tuple[str, ...], recipe: str | None, as_json: bool, es: str | None) -> None:
     """Standard-Model CEvNS prediction, backgrounds and observed counts for one release."""
     try:
-        result = api.predict(experiment, recipe, _es(es))
+        exps = split_items(experiment)
+        if len(exps) != 1:
+            raise ConflictError(f"predict takes one experiment, got {len(exps)} ({', '.join(exps) or 'none'}); "
+                                f"run it once per experiment")
+        result = api.predict(exps[0], recipe, _es(es))
     except CevnsError as exc:
         _user_error(exc)
         return
@@ -175,34 +231,17 @@ def predict(experiment: str, recipe: str | None, as_json: bool, es: str | None) 
     _emit(result, as_json, human)
 
 
-def _range(text: str) -> list[float]:
-    import numpy as np
-
-    try:
-        lo, hi, n = text.split(":")
-        lo_f, hi_f, n_i = float(lo), float(hi), int(n)
-    except ValueError:
-        raise click.BadParameter(f"{text!r}: use LO:HI:N, e.g. 0.15:0.35:81") from None
-    if n_i < 2 or not hi_f > lo_f:
-        raise click.BadParameter(f"{text!r}: need HI > LO and N >= 2")
-    return np.linspace(lo_f, hi_f, n_i).tolist()
+def _range(text: str, what: str = "--range") -> list[float]:
+    return _run(parse_grid, text, what, False, api.BYTES_PER_POINT["profile"]).tolist()
 
 
-def _split(text: str | None) -> list[str]:
-    return [t.strip() for t in text.split(",") if t.strip()] if text else []
+def _split(text) -> list[str]:
+    """Comma-separated and/or repeated option values (``-e a,b`` = ``-e a -e b``)."""
+    return split_items(text)
 
 
-def _values(text: str | None) -> dict[str, float]:
-    out = {}
-    for item in _split(text):
-        if "=" not in item:
-            raise click.BadParameter(f"{item!r}: use NAME=VALUE")
-        k, v = item.split("=", 1)
-        try:
-            out[k.strip()] = float(v)
-        except ValueError:
-            raise click.BadParameter(f"{item!r}: {v!r} is not a number") from None
-    return out
+def _values(text) -> dict[str, float]:
+    return _run(parse_assignments, text, "--fix")
 
 
 ES_OPTION = click.option("--electron-scattering", "es", type=click.Choice(["on", "off"]), default=None,
@@ -215,10 +254,11 @@ def _es(value: str | None) -> bool | None:
 
 _common = [
     ES_OPTION,
-    click.option("--experiments", "-e", required=True, help="Comma-separated: csi-2017, csi-2021, lar-2020."),
+    click.option("--experiments", "--experiment", "-e", "experiments", required=True, multiple=True,
+                 help="Comma-separated or repeated: csi-2017, csi-2021, lar-2020."),
     click.option("--recipe", "-r", default=None, help="Recipe name or .toml/.yaml file (default atzori2022)."),
     click.option("--model", "-m", default=None, help="Model name (default sm; `cevns models` lists all)."),
-    click.option("--fix", "fixed", default=None, help="Fixed model parameters, NAME=VALUE,..."),
+    click.option("--fix", "fixed", multiple=True, help="Fixed model parameters, NAME=VALUE,... (repeatable)."),
     click.option("--json", "as_json", is_flag=True, help="Print JSON."),
 ]
 
@@ -238,18 +278,13 @@ def _run(fn, *args, **kwargs):
 
 @main.command()
 @common_options
-@click.option("--free", default=None, help="Free model parameters, comma-separated (e.g. cevns_norm,sin2_theta_w).")
-@click.option("--plot", "plot_file", default=None, help="Write spectra with data and fitted components to FILE.")
+@click.option("--free", multiple=True, help="Free model parameters, comma-separated or repeated (e.g. cevns_norm,sin2_theta_w).")
+@click.option("--plot", "plot_file", default=None, help="Write spectra with data and fitted components to FILE (png/pdf/svg).")
 def fit(es, experiments, recipe, model, fixed, as_json, free, plot_file) -> None:
     """Best fit with all recipe nuisances profiled."""
     exps = _split(experiments)
+    _check_plot(plot_file)
     result = _run(api.fit, exps, recipe, model, _split(free), _values(fixed), _es(es))
-    if plot_file:
-        from .inference import make_analysis
-        from .results.plotting import plot_fit_spectra
-
-        an = _run(make_analysis, exps, api.with_es(recipe, _es(es)), model, _values(fixed))
-        plot_fit_spectra(result, plot_file, an)
 
     def human(r: dict) -> None:
         click.echo(f"{', '.join(r['experiments'])}: model {r['model']}, recipe {r['recipe']}")
@@ -260,25 +295,29 @@ def fit(es, experiments, recipe, model, fixed, as_json, free, plot_file) -> None
             click.echo(f"  {e}: " + ", ".join(f"{k} {v:.1f}" for k, v in c.items()))
 
     _emit(result, as_json, human)
+    if plot_file is not None:
+        from .inference import make_analysis
+        from .results.plotting import plot_fit_spectra
+
+        an = _run(make_analysis, exps, api.with_es(recipe, _es(es)), model, _values(fixed))
+        _write_plot(plot_file, lambda f: plot_fit_spectra(result, f, an))
 
 
 @main.command()
 @common_options
 @click.option("--param", "-p", required=True, help="Parameter to profile.")
 @click.option("--range", "grid", required=True, help="LO:HI:N grid of the parameter.")
-@click.option("--cl", default="1sigma", show_default=True, help="Comma-separated CLs: 1sigma, 2sigma, 90%, 0.95, ...")
-@click.option("--free", default=None, help="Other model parameters to minimise at each point.")
+@click.option("--cl", default=("1sigma",), multiple=True, show_default=True,
+              help="Comma-separated or repeated CLs: 1sigma, 2sigma, 90%, 0.95, ...")
+@click.option("--free", multiple=True, help="Other model parameters to minimise at each point.")
 @click.option("--dof", default=1, show_default=True, type=click.IntRange(1, 2), help="Degrees of freedom of the CL conversion.")
 @click.option("--plot", "plot_file", default=None, help="Write the Delta-chi2 profile to FILE (png/pdf).")
 def profile(es, experiments, recipe, model, fixed, as_json, param, grid, cl, free, dof, plot_file) -> None:
     """Delta-chi2 profile of one parameter and its intervals (several where disjoint)."""
+    _check_plot(plot_file)
     with progress_bar("profile", wants_bar(as_json)) as cb, _warnings_to_stderr():
-        result = _run(api.profile, _split(experiments), param, _range(grid), recipe, model, _split(cl), _split(free),
-                      _values(fixed), dof, _es(es), progress=cb)
-    if plot_file:
-        from .results.plotting import plot_profile
-
-        plot_profile(result, plot_file)
+        result = _run(api.profile, _split(experiments), param, _range(grid, f"--range of {param}"), recipe, model,
+                      _split(cl), _split(free), _values(fixed), dof, _es(es), progress=cb)
 
     def human(r: dict) -> None:
         click.echo(f"{r['param']}: best {r['best']:.5g}  ({', '.join(r['experiments'])}, {r['model']}, {r['recipe']})")
@@ -287,35 +326,42 @@ def profile(es, experiments, recipe, model, fixed, as_json, param, grid, cl, fre
             click.echo(f"  {c:>7s}: {txt}")
 
     _emit(result, as_json, human)
+    if plot_file is not None:
+        from .results.plotting import plot_profile
+
+        _write_plot(plot_file, lambda f: plot_profile(result, f))
 
 
 @main.command()
 @common_options
 @click.option("--x", "x_spec", required=True, help="PARAM:LO:HI:N for the x axis (append :log for a log grid).")
 @click.option("--y", "y_spec", required=True, help="PARAM:LO:HI:N for the y axis (append :log for a log grid).")
-@click.option("--cl", default="90%", show_default=True, help="Comma-separated CLs for the contours.")
+@click.option("--cl", default=("90%",), multiple=True, show_default=True, help="Comma-separated or repeated CLs for the contours.")
 @click.option("--dof", default=2, show_default=True, type=click.IntRange(1, 2))
 @click.option("--plot", "plot_file", default=None, help="Write the Delta-chi2 map with contours to FILE.")
 @click.option("--checkpoint", default=None, metavar="FILE",
               help="Save finished chunks of the grid to FILE and resume from it when rerun (default: none).")
 def scan2d(es, experiments, recipe, model, fixed, as_json, x_spec, y_spec, cl, dof, plot_file, checkpoint) -> None:
     """Delta-chi2 on a 2D grid of two parameters, with contour polylines (evaluated in chunks)."""
-    def spec(text):
+    def spec(text, axis):
         name, _, rest = text.partition(":")
-        if not rest:
-            raise click.BadParameter(f"{text!r}: use PARAM:LO:HI:N (or PARAM:LO:HI:N:log)")
-        if rest.endswith(":log"):
-            return name, _log_range(rest[: -len(":log")], name)
-        return name, _range(rest)
+        log = rest.endswith(":log")
+        rest = rest[: -len(":log")] if log else rest
+        if not name.strip() or rest.count(":") != 2:
+            _fail(f"--{axis} {text!r}: use PARAM:LO:HI:N (or PARAM:LO:HI:N:log), e.g. eps_ee_u:-0.2:0.6:61")
+        return name.strip(), _run(parse_grid, rest, f"--{axis} {name}", log).tolist()
 
-    (xp, xv), (yp, yv) = spec(x_spec), spec(y_spec)
-    with progress_bar("scan2d", wants_bar(as_json)) as cb, _warnings_to_stderr():
-        result = _run(api.scan2d, _split(experiments), xp, xv, yp, yv, recipe, model, _split(cl), _values(fixed), dof,
-                      _es(es), checkpoint=checkpoint, progress=cb)
-    if plot_file:
-        from .results.plotting import plot_contours
-
-        plot_contours(result, plot_file)
+    (xp, xv), (yp, yv) = spec(x_spec, "x"), spec(y_spec, "y")
+    _check_plot(plot_file)
+    try:
+        with progress_bar("scan2d", wants_bar(as_json)) as cb, _warnings_to_stderr():
+            result = _run(api.scan2d, _split(experiments), xp, xv, yp, yv, recipe, model, _split(cl), _values(fixed),
+                          dof, _es(es), checkpoint=checkpoint, progress=cb)
+    except KeyboardInterrupt:
+        if checkpoint is None:
+            _interrupted("nothing was saved; add --checkpoint FILE to make the scan resumable")
+        _interrupted(f"finished chunks are saved in {checkpoint}; to resume, run the same command again: "
+                     f"{_command_line()}")
 
     def human(r: dict) -> None:
         click.echo(f"best: {r['best']}  chi2_min {r['chi2_min']:.3f}")
@@ -323,6 +369,10 @@ def scan2d(es, experiments, recipe, model, fixed, as_json, x_spec, y_spec, cl, d
             click.echo(f"  {c}: {len(v['lines'])} contour line(s) at Delta-chi2 = {v['delta_chi2']:.3f}")
 
     _emit(result, as_json, human)
+    if plot_file is not None:
+        from .results.plotting import plot_contours
+
+        _write_plot(plot_file, lambda f: plot_contours(result, f))
 
 
 @main.command("models")
@@ -342,20 +392,7 @@ def models_cmd(as_json: bool) -> None:
 
 
 def _log_range(text: str, what: str) -> list[float]:
-    import numpy as np
-
-    try:
-        lo, hi, n = text.split(":")
-        lo_f, hi_f, n_i = float(lo), float(hi), int(n)
-    except ValueError:
-        raise click.BadParameter(f"{text!r}: use LO:HI:N for {what}, e.g. 0.1:10000:100") from None
-    if lo_f <= 0 or hi_f <= 0:
-        raise click.BadParameter(f"{text!r}: {what} must be positive (the grid is log-spaced)")
-    if n_i < 1:
-        raise click.BadParameter(f"{text!r}: the grid needs N >= 1 points")
-    if n_i > 1 and not hi_f > lo_f:
-        raise click.BadParameter(f"{text!r}: need HI > LO")
-    return np.geomspace(lo_f, hi_f, n_i).tolist()
+    return _run(parse_grid, text, f"--{what}", True).tolist()
 
 
 @contextlib.contextmanager
@@ -381,20 +418,22 @@ def _upper_boundary_note(first: float, upper: float | None, unit: str = "") -> s
 
 @main.command()
 @click.option("--model", "-m", required=True, help="Light-mediator model (`cevns models`).")
-@click.option("--experiments", "-e", required=True, help="Comma-separated experiments.")
+@click.option("--experiments", "--experiment", "-e", "experiments", required=True, multiple=True,
+              help="Comma-separated or repeated experiments.")
 @click.option("--recipe", "-r", default="atzori2022", show_default=True, help="Recipe name or file.")
 @click.option("--cl", default="2sigma", show_default=True, help="Confidence level.")
 @click.option("--dof", default=1, show_default=True, type=click.IntRange(1, 2), help="Degrees of freedom.")
 @click.option("--masses", default="0.1:10000:60", show_default=True, help="LO:HI:N mediator masses [MeV], log-spaced.")
 @click.option("--couplings", default="1e-7:1:80", show_default=True, help="LO:HI:N couplings, log-spaced.")
-@click.option("--fix", "fixed", default=None, help="Fixed model parameters, NAME=VALUE,...")
+@click.option("--fix", "fixed", multiple=True, help="Fixed model parameters, NAME=VALUE,... (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @ES_OPTION
 def limits(model, experiments, recipe, cl, dof, masses, couplings, fixed, as_json, es) -> None:
     """Coupling limits at low and high mediator mass and the exclusion boundary."""
+    m_grid, g_grid = _log_range(masses, "masses"), _log_range(couplings, "couplings")
     with progress_bar("limits", wants_bar(as_json)) as cb:
-        result = _run(api.limits, model, _split(experiments), recipe, cl, dof, _log_range(masses, "masses"),
-                      _log_range(couplings, "couplings"), _values(fixed), cb, _es(es))
+        result = _run(api.limits, model, _split(experiments), recipe, cl, dof, m_grid, g_grid, _values(fixed), cb,
+                      _es(es))
 
     def human(r: dict) -> None:
         click.echo(f"{r['model']} with {', '.join(r['experiments'])} ({r['recipe']}), {r['cl']} ({r['dof']} dof)")
@@ -412,47 +451,67 @@ def limits(model, experiments, recipe, cl, dof, masses, couplings, fixed, as_jso
 
 @main.command()
 @click.option("--model", "-m", required=True, help="Light-mediator model (`cevns models`).")
-@click.option("--experiments", "-e", required=True, help="Comma-separated experiments.")
+@click.option("--experiments", "--experiment", "-e", "experiments", required=True, multiple=True,
+              help="Comma-separated or repeated experiments.")
 @click.option("--recipe", "-r", default="atzori2022", show_default=True, help="Recipe name or file.")
 @click.option("--masses", required=True, help="LO:HI:N mediator masses [MeV], log-spaced.")
 @click.option("--couplings", required=True, help="LO:HI:N couplings, log-spaced.")
 @click.option("--out", required=True, help="Output file (.csv or .parquet); a .json sidecar is written beside it.")
 @click.option("--cl", default="2sigma", show_default=True, help="CL of the 'excluded' column.")
 @click.option("--dof", default=1, show_default=True, type=click.IntRange(1, 2))
-@click.option("--fix", "fixed", default=None, help="Fixed model parameters, NAME=VALUE,...")
+@click.option("--fix", "fixed", multiple=True, help="Fixed model parameters, NAME=VALUE,... (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print the sidecar JSON.")
 @ES_OPTION
 def scan(model, experiments, recipe, masses, couplings, out, cl, dof, fixed, as_json, es) -> None:
     """Full (mass, coupling) grid with profiled nuisances; resumes an interrupted scan."""
-    with progress_bar("scan", wants_bar(as_json)) as cb:
-        result = _run(api.scan, model, _split(experiments), _log_range(masses, "masses"),
-                      _log_range(couplings, "couplings"), out, recipe, _values(fixed), None, cb, cl, dof, _es(es))
+    m_grid, g_grid = _log_range(masses, "masses"), _log_range(couplings, "couplings")
+    try:
+        with progress_bar("scan", wants_bar(as_json)) as cb:
+            result = _run(api.scan, model, _split(experiments), m_grid, g_grid, out, recipe, _values(fixed), None, cb,
+                          cl, dof, _es(es))
+    except KeyboardInterrupt:
+        _interrupted(f"finished chunks are saved in {out}.partial.npz; to resume, run the same command again: "
+                     f"{_command_line()}")
     _emit(result, as_json, lambda r: click.echo(f"wrote {r['out']} and {r['sidecar']} (chi2_min {r['chi2_min']:.3f})"))
 
 
 @main.command("plot-limits")
 @click.option("--model", "-m", required=True, help="Light-mediator model.")
-@click.option("--experiments", "-e", "datasets", multiple=True, required=True,
+@click.option("--experiments", "--experiment", "-e", "datasets", multiple=True, required=True,
               help="Dataset(s) to draw; repeat the option, e.g. -e csi-2021 -e lar-2020 -e csi-2021,lar-2020.")
 @click.option("--recipe", "-r", default="atzori2022", show_default=True)
 @click.option("--cl", default="2sigma", show_default=True)
 @click.option("--masses", default="0.1:10000:60", show_default=True)
 @click.option("--couplings", default="1e-7:1:80", show_default=True)
-@click.option("--out", required=True, help="Image file (png/pdf).")
+@click.option("--out", required=True, help="Image file (png/pdf/svg).")
 @click.option("--overlay", "overlays", multiple=True, metavar="CSV",
               help="Published curve to draw over the regions: CSV with columns mass_mev,g (and '# label: ...'); repeatable.")
-@click.option("--json", "as_json", is_flag=True, help="Print the curves drawn as JSON.")
+@click.option("--json", "as_json", is_flag=True, help="Print the curves drawn and the limits of every dataset as JSON.")
 def plot_limits(model, datasets, recipe, cl, masses, couplings, out, overlays, as_json) -> None:
     """Exclusion regions of one or several datasets with the (g-2)_mu band."""
     from .results.plotting import plot_exclusions, read_curve_csv
 
+    combos = [",".join(_split(d)) for d in datasets]
+    _run(_no_duplicate_datasets, combos)
+    m_grid, g_grid = _log_range(masses, "masses"), _log_range(couplings, "couplings")
+    _run(check_output_path, out, PLOT_EXTENSIONS, "--out")
     curves = [_run(read_curve_csv, f) for f in overlays]
     with progress_bar("limits", wants_bar(as_json)) as cb:
-        results = [_run(api.limits, model, _split(d), recipe, cl, 1, _log_range(masses, "masses"),
-                        _log_range(couplings, "couplings"), None, cb) for d in datasets]
-    drawn = plot_exclusions(results, out, curves)
-    _emit({"out": out, "model": model, "recipe": results[0]["recipe"], "cl": cl, **drawn}, as_json,
-          lambda r: click.echo(f"wrote {out}"))
+        results = [_run(api.limits, model, _split(d), recipe, cl, 1, m_grid, g_grid, None, cb) for d in combos]
+    drawn: dict = {}
+
+    def draw(path: str) -> None:
+        drawn.update(plot_exclusions(results, path, curves))
+
+    _write_plot(out, draw)
+    _emit({"out": out, "model": model, "recipe": results[0]["recipe"], "cl": cl, "datasets": combos,
+           "limits": [r.to_dict() for r in results], **drawn}, as_json, lambda r: click.echo(f"wrote {out}"))
+
+
+def _no_duplicate_datasets(combos: list[str]) -> None:
+    from .validation import no_duplicates
+
+    no_duplicates(combos, "dataset", "-e")
 
 
 @main.group("recipes", invoke_without_command=True)
@@ -473,24 +532,28 @@ def recipes_cmd(ctx: click.Context, as_json: bool) -> None:
 
 @recipes_cmd.command("show")
 @click.argument("name")
-def recipes_show(name: str) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of TOML.")
+def recipes_show(name: str, as_json: bool) -> None:
     """Print a recipe (preset name or .toml/.yaml file) as TOML."""
     from .recipes import get_recipe, recipe_to_toml
 
     rec = _run(get_recipe, name)
-    click.echo(recipe_to_toml(rec), nl=False)
+    _emit(rec.to_dict(), as_json, lambda _: click.echo(recipe_to_toml(rec), nl=False))
 
 
 @recipes_cmd.command("export")
 @click.argument("name")
 @click.option("--as-name", default=None, help="Name of the exported recipe (default NAME-custom; presets' names are reserved).")
-def recipes_export(name: str, as_name: str | None) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print JSON ({name, base, toml}) instead of the TOML text.")
+def recipes_export(name: str, as_name: str | None, as_json: bool) -> None:
     """Write a complete, editable TOML copy of a recipe to stdout (cevns recipes export NAME > my.toml)."""
     from .recipes import get_recipe, recipe_to_toml
 
     rec = _run(get_recipe, name)
     base = name if name in RECIPES else rec.likelihood_name
-    click.echo(recipe_to_toml(rec, name=as_name or f"{rec.name}-custom", base=base), nl=False)
+    new_name = as_name or f"{rec.name}-custom"
+    text = recipe_to_toml(rec, name=new_name, base=base)
+    _emit({"name": new_name, "base": base, "toml": text}, as_json, lambda _: click.echo(text, nl=False))
 
 
 

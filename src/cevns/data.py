@@ -127,6 +127,9 @@ def release_file(release: str, name: str, root: Path | None = None) -> Path:
     base = release_folder(release, root)
     path = base / name
     expected = info["files"][name]
+    if path.is_dir():
+        raise DataError(f"data file {path} cannot be read: it is a folder; replace it with the published file "
+                        f"(cevns data fetch {release})")
     if not path.is_file():
         raise DataError(
             f"missing data file {path}\n"

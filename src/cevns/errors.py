@@ -32,4 +32,29 @@ class ParameterError(CevnsError, ValueError):
     """A parameter value or grid is invalid (out of bounds, not finite, empty, inconsistent)."""
 
 
-__all__ = ["CevnsError", "DataError", "ParameterError", "RecipeError", "UnknownNameError"]
+class GridError(ParameterError):
+    """A grid is malformed, degenerate (one point, LO >= HI, non-positive on a log grid) or too large."""
+
+
+class ConflictError(ParameterError):
+    """Options contradict each other or repeat a name (an experiment twice, a parameter both free and fixed)."""
+
+
+class OutputError(CevnsError, ValueError):
+    """An output path cannot be written (missing or unwritable folder, a folder, unknown extension)."""
+
+
+class OutputLockedError(OutputError):
+    """Another job is writing the same output (its lock file exists); the message names the lock."""
+
+
+class CheckpointError(CevnsError):
+    """A checkpoint file is damaged or not a cevns checkpoint; the message says to delete it."""
+
+
+class UsageError(CevnsError, ValueError):
+    """The command line itself is wrong (missing or unknown option, invalid choice)."""
+
+
+__all__ = ["CevnsError", "CheckpointError", "ConflictError", "DataError", "GridError", "OutputError",
+           "OutputLockedError", "ParameterError", "RecipeError", "UnknownNameError", "UsageError"]

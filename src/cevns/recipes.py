@@ -157,6 +157,8 @@ def get_recipe(name: str | Recipe | None) -> Recipe:
         return RECIPES[key]
     if key.endswith((".toml", ".yaml", ".yml")):
         return load_recipe_file(key)
+    if Path(key).suffix and Path(key).exists():
+        raise RecipeError(f"recipe file {key}: unknown extension {Path(key).suffix!r}; supported: .toml, .yaml, .yml")
     raise UnknownNameError(
         f"unknown recipe {key!r}; available recipes: {', '.join(RECIPES)} (or a .toml/.yaml recipe file)"
     )
@@ -289,6 +291,9 @@ def _read_mapping(p: Path) -> tuple[dict, str]:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise RecipeFileError(f"recipe file {path} cannot be read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise RecipeFileError(f"recipe file {path} cannot be read: it is not UTF-8 text (a TOML or YAML file is "
+                              f"expected)") from None
     try:
         if p.suffix == ".toml":
             import tomllib
@@ -305,6 +310,35 @@ def _read_mapping(p: Path) -> tuple[dict, str]:
     if not isinstance(raw, dict):
         raise RecipeFileError(f"{path}: expected a table of key = value pairs")
     return raw, text
+
+
+#: recipe keys that only one release reads: a change there is ignored by a likelihood without that release
+EXPERIMENT_KEYS = {
+    "csi2017_response": ("csi-2017",),
+    "csi2021_steady_state": ("csi-2021",),
+    "background_time_efficiency": ("csi-2021",),
+    "electron_scattering": ("csi-2021",),
+    "nonlinear_nuisances": ("csi-2021",),
+    "lar_time_model": ("lar-2020",),
+    "natural_argon": ("lar-2020",),
+}
+
+
+def _check_ignored_keys(raw: dict, text: str, path: str, rec: Recipe, base: Recipe, base_name: str) -> None:
+    """A key changed from the base that the recipe's likelihood never reads is an error, not a silent no-op."""
+    from .likelihood.registry import LIKELIHOOD_RECIPES
+
+    likelihood = raw.get("likelihood") or base.likelihood_name
+    try:
+        experiments = LIKELIHOOD_RECIPES[likelihood]
+    except KeyError:
+        return
+    for key, needs in EXPERIMENT_KEYS.items():
+        if key in raw and raw[key] != getattr(base, key) and not experiments & set(needs):
+            raise RecipeFileError(
+                f"{_where(path, _line_of(text, key))}: {key} = {raw[key]!r} is ignored: likelihood "
+                f"{likelihood!r} (base {base_name}) has no {', '.join(needs)} analysis; remove the key "
+                f"or choose a base whose likelihood has {', '.join(needs)}")
 
 
 def load_recipe_file(path: str) -> Recipe:
@@ -326,6 +360,8 @@ def load_recipe_file(path: str) -> Recipe:
     ``cevns recipes export NAME`` writes a complete file to start from.
     """
     p = Path(path)
+    if p.is_dir():
+        raise RecipeFileError(f"recipe file {path} is a folder; give the path of a .toml or .yaml file")
     if not p.is_file():
         raise RecipeFileError(f"recipe file {path} not found")
     raw, text = _read_mapping(p)
@@ -335,6 +371,7 @@ def load_recipe_file(path: str) -> Recipe:
                               f"choose one of {', '.join(RECIPES)}")
     base = RECIPES[base_name]
     rec = _recipe_from_mapping(raw, text, path, base)
+    _check_ignored_keys(raw, text, path, rec, base, base_name)
     if rec.name in RECIPES:
         raise RecipeFileError(f"{path}: name {rec.name!r} is a preset; choose another name")
     changes = {}

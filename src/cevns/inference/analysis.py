@@ -23,6 +23,10 @@ from ..models.base import Model
 from ..progress import ProgressFn, report
 from ..recipes import Recipe, get_recipe
 from ..stats import delta_chi2_threshold, intervals_below
+from ..validation import check_roles, check_values, no_duplicates
+
+#: points of a profile grid evaluated in one batch (memory is bounded by this, not by the grid)
+PROFILE_CHUNK = 2000
 
 
 class GridEdgeWarning(UserWarning):
@@ -86,9 +90,12 @@ class Analysis:
     def fit(self, free: Sequence[str], start: Mapping[str, float] | None = None) -> dict:
         """Minimise over the free model parameters (nuisances always profiled)."""
         self.check_params(free)
+        check_roles(free=list(free), fixed=self.fixed)
         if self.releasing(free) is not self:
             return self.releasing(free).fit(free, start)
         start = dict(start or {})
+        self.check_params(list(start))
+        check_values(self.model, start, "start value ")
         x0 = [start.get(p, self._default(p)) for p in free]
         if free:
             from iminuit import Minuit
@@ -148,12 +155,16 @@ class Analysis:
         intervals (:func:`intervals` adds it to the sampled profile).
         """
         self.check_params([param, *free])
+        check_roles([param], list(free), self.fixed, "--param")
         if self.releasing([param, *free]) is not self:
-            return self.releasing([param, *free]).profile(param, grid, free)
-        grid = np.asarray(grid, dtype=float)
+            return self.releasing([param, *free]).profile(param, grid, free, progress, chunk_size)
+        grid = np.atleast_1d(np.asarray(grid, dtype=float))
+        check_values(self.model, {param: grid})
         n = grid.size
         if not free:
+            # about 20 chunks for the progress bar, never more than PROFILE_CHUNK points at once (memory)
             size = max(1, -(-n // 20)) if chunk_size is None else max(1, int(chunk_size))
+            size = min(size, PROFILE_CHUNK)
             n_chunks = max(1, -(-n // size))
             parts = []
             steps = n_chunks + 1  # the chunks, then the minimiser
@@ -241,6 +252,12 @@ def make_analysis(
     for e in experiments:
         if e not in experiment_names():
             raise UnknownNameError(f"unknown experiment {e!r}; choose from {', '.join(experiment_names())}")
+    no_duplicates(list(experiments), "experiment", "--experiments")  # twice would count its chi2 twice
+    bad = [n for n in (fixed or {}) if n not in mod.parameters]
+    if bad:
+        raise UnknownNameError(f"unknown parameter(s) {', '.join(bad)} for model {mod.name!r}; "
+                               f"valid: {', '.join(mod.parameters)}")
+    check_values(mod, dict(fixed or {}), "--fix ")
     lks = []
     for e in experiments:
         if free_cevns_lar3d and e == "lar-2020":

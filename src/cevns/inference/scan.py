@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,28 +29,14 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from ..errors import ParameterError
+from ..errors import CheckpointError, ParameterError
+from ..outputs import atomic_write_bytes  # noqa: F401  (re-exported: cevns.inference.scan.atomic_write_bytes)
 from ..stats import true_runs
 from .analysis import Analysis
 
 #: masses of the limit summaries: far below and far above the momentum transfer (|q| ~ 20-100 MeV)
 LOW_MASS_MEV = 1e-2
 HIGH_MASS_MEV = 1e5
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write a file atomically (temporary file in the same folder, then rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def validate_grid(masses: NDArray[np.float64], couplings: NDArray[np.float64]) -> None:
@@ -190,11 +174,9 @@ def evaluate_in_chunks(
     done = np.zeros(n_chunks, dtype=bool)
     key = f"{config}-chunk{chunk_size}"  # chunk flags only mean something for the same chunking
     if checkpoint is not None and Path(checkpoint).is_file():
-        with np.load(checkpoint, allow_pickle=False) as ck:
-            if str(ck["config"]) == key:
-                chi2, done = ck["chi2"].copy(), ck["done"].copy()
-                for k in extras:
-                    extra[k] = ck[f"nu::{k}"].copy()
+        loaded = _load_checkpoint(Path(checkpoint), key, n, n_chunks, extras)
+        if loaded is not None:
+            chi2, done, extra = loaded
     n_run = 0
     for c in range(n_chunks):
         if done[c]:
@@ -250,6 +232,26 @@ def scan_grid(
     chi2_sm_, signal_sm = _sm_point(analysis)
     return ScanResult(masses, cpl, chi2.reshape(shape), chi2_sm_, {k: v.reshape(shape) for k, v in nus.items()},
                       signal, signal_sm)
+
+
+def _load_checkpoint(path: Path, key: str, n: int, n_chunks: int, extras: list[str]):
+    """(chi2, done, extras) of a checkpoint written for ``key``, None for another scan's; a damaged
+    or foreign file raises :class:`CheckpointError` (never silently restarts over it)."""
+    import zipfile
+
+    try:
+        with np.load(path, allow_pickle=False) as ck:
+            if str(ck["config"]) != key:
+                return None
+            chi2, done = ck["chi2"].copy(), ck["done"].copy()
+            extra = {k: ck[f"nu::{k}"].copy() for k in extras}
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, AttributeError) as exc:
+        raise CheckpointError(f"checkpoint {path} is damaged or not a cevns checkpoint ({type(exc).__name__}); "
+                              f"delete it (rm {path}) and run again to start afresh") from None
+    if chi2.shape != (n,) or done.shape != (n_chunks,) or any(v.shape != (n,) for v in extra.values()):
+        raise CheckpointError(f"checkpoint {path} is damaged (its arrays do not match the scan); "
+                              f"delete it (rm {path}) and run again to start afresh")
+    return chi2, done, extra
 
 
 def _save_checkpoint(path: Path, key: str, chi2, done, nus) -> None:
