@@ -86,6 +86,12 @@ class Recipe:
     solar_flux: the total solar fluxes of the XENONnT prediction (:data:`cevns.sources.solar.SOLAR_FLUXES`):
         ``b16-gs98`` (default), ``b16-agss09met`` (Vinyoles et al. 2017) or ``sno`` (the SNO 2013
         8B measurement); its relative uncertainty is the default prior of ``eta_flux_8b``.
+    lar_likelihood: how the ``banerjee2021`` LAr 3D Poisson likelihood (seed 000 eqs. 23-25)
+        treats its four normalisations: ``profiled`` (default) fits them as global
+        nuisances with the Gaussian priors of the recipe (the seed's Table I refit);
+        ``marginalised`` integrates them out bin by bin under Gaussian envelopes of the same
+        widths, as seed 000 eq. (23) is written (:mod:`cevns.likelihood.marginal`). Only the
+        ``banerjee2021`` likelihood has the marginalised form.
     """
 
     name: str
@@ -107,6 +113,7 @@ class Recipe:
     es_vector_normalisation: str = "consistent"
     nonlinear_nuisances: str = "morph"
     solar_flux: str = "b16-gs98"
+    lar_likelihood: str = "profiled"
     #: ((experiment, nuisance, sigma or None for free), ...); experiment "E/electron-scattering"
     #: entries apply on top of "E" when electron scattering is on
     nuisance_priors: tuple[tuple[str, str, float | None], ...] = ()
@@ -173,7 +180,7 @@ _FIELD_TYPES = {
     "sin2_theta_w": float, "natural_argon": bool, "csi2017_response": str, "background_time_efficiency": bool,
     "time_normalisation": str, "lar_time_model": str, "likelihood": str, "electron_scattering": bool,
     "csi2021_steady_state": str, "ngi_normalisation": str, "es_vector_normalisation": str,
-    "nonlinear_nuisances": str, "solar_flux": str,
+    "nonlinear_nuisances": str, "solar_flux": str, "lar_likelihood": str,
 }
 _CHOICES = {
     "form_factor": ("helm", "klein-nystrand", "symmetrized-fermi", "klein-nystrand-a13"),
@@ -187,6 +194,7 @@ _CHOICES = {
     "es_vector_normalisation": ("consistent", "printed"),
     "nonlinear_nuisances": ("morph", "grid"),
     "solar_flux": ("b16-gs98", "b16-agss09met", "sno"),
+    "lar_likelihood": ("profiled", "marginalised"),
 }
 
 
