@@ -37,6 +37,7 @@ def test_every_json_command_has_a_schema():
     assert not missing, f"commands with --json but no schema (run scripts/json_schemas.py): {missing}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command,argv", CASES, ids=[" ".join(a[:3]) for _, a in CASES])
 def test_output_matches_schema(command, argv, data_root, tmp_path):
     out = script.run(argv, str(tmp_path))

@@ -370,6 +370,7 @@ def test_nuisance_table_errors_name_file_line_and_choices(tmp_path, table, needl
     assert path in msg and needle in msg, msg
 
 
+@pytest.mark.slow
 def test_presets_agree_with_their_likelihood_structures(data_root):
     """The sigmas in the shipped preset files are those of the code hooks' defaults (no drift)."""
     from cevns.likelihood import LIKELIHOOD_RECIPES, _build_structure

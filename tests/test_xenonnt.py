@@ -18,6 +18,9 @@ from cevns.physics.msw import (
 )
 from cevns.sources.solar import SECONDS_PER_YEAR, SOLAR_FLUXES, SOLAR_GRID_MEV, SolarSource, b8_shape, hep_shape
 
+#: reading the 6928 released templates takes seconds: not in the fast subset
+pytestmark = pytest.mark.slow
+
 
 def test_p_ee_low_energy_is_the_vacuum_average():
     s12, s13 = PDG2022_MIXING.sin2_theta12, PDG2022_MIXING.sin2_theta13
