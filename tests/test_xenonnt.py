@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from cevns.errors import UnknownNameError
 from cevns.physics.msw import (
     PDG2022_MIXING,
     b8_production_average,
@@ -16,7 +17,16 @@ from cevns.physics.msw import (
     p_ee_adiabatic_limit,
     p_ee_vacuum_average,
 )
-from cevns.sources.solar import SECONDS_PER_YEAR, SOLAR_FLUXES, SOLAR_GRID_MEV, SolarSource, b8_shape, hep_shape
+from cevns.sources.solar import (
+    B8_SPECTRA,
+    SECONDS_PER_YEAR,
+    SOLAR_FLUXES,
+    SOLAR_GRID_MEV,
+    SolarSource,
+    b8_shape,
+    b8_table,
+    hep_shape,
+)
 
 
 def test_p_ee_low_energy_is_the_vacuum_average():
@@ -49,8 +59,32 @@ def test_solar_flux_normalisation():
 
 def test_spectrum_means():
     e = SOLAR_GRID_MEV
-    for shape, mean in ((b8_shape(e), 6.735), (hep_shape(e), 9.628)):  # Bahcall et al. 1996; Bahcall 1989
+    # Bahcall et al. 1996 state the best-fit mean 6.735 +- 0.036 MeV (their +-3 sigma spectra: +-0.107);
+    # the analytic shape is calibrated to it; hep: Bahcall 1989
+    for shape, mean in ((b8_shape(e, "bahcall1996"), 6.735), (b8_shape(e, "analytic"), 6.735), (hep_shape(e), 9.628),
+                        (b8_shape(e, "bahcall1996-soft"), 6.735 - 3 * 0.036), (b8_shape(e, "bahcall1996-hard"), 6.735 + 3 * 0.036)):
         assert np.trapezoid(shape * e, e) / np.trapezoid(shape, e) == pytest.approx(mean, abs=0.01)
+
+
+def test_b8_tables_as_published():
+    e, lam = b8_table("winter2006")  # Table IV of Winter et al. 2006: normalised to 1000 over E in MeV
+    assert np.diff(e[1:]) == pytest.approx(0.1) and e[1] == pytest.approx(0.1) and e[-1] == pytest.approx(15.5)
+    assert lam.sum() * 0.1 == pytest.approx(1000.0, rel=1e-4)
+    assert e[np.argmax(lam)] == pytest.approx(6.5)
+    e, best = b8_table("bahcall1996")  # normalised to 1 over E in MeV
+    assert np.trapezoid(best, e) == pytest.approx(1.0, rel=1e-4)
+    # the default shape is the table itself at its nodes, zero beyond its end point
+    e, lam = b8_table("winter2006")
+    np.testing.assert_array_equal(b8_shape(e), lam)
+    assert b8_shape(np.array([15.6, 17.0])).tolist() == [0.0, 0.0]
+    assert B8_SPECTRA[0] == "winter2006" and SolarSource().b8_spectrum == "winter2006"
+
+
+def test_unknown_b8_spectrum_names_the_choices():
+    with pytest.raises(UnknownNameError, match="winter2006"):
+        SolarSource(b8_spectrum="winter")
+    with pytest.raises(UnknownNameError, match="bahcall1996"):
+        b8_table("nope")
 
 
 def test_interpolation_at_released_energies_is_exact():

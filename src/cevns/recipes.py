@@ -86,6 +86,10 @@ class Recipe:
     solar_flux: the total solar fluxes of the XENONnT prediction (:data:`cevns.sources.solar.SOLAR_FLUXES`):
         ``b16-gs98`` (default), ``b16-agss09met`` (Vinyoles et al. 2017) or ``sno`` (the SNO 2013
         8B measurement); its relative uncertainty is the default prior of ``eta_flux_8b``.
+    solar_b8_spectrum: the 8B neutrino spectrum shape (:data:`cevns.sources.solar.B8_SPECTRA`):
+        ``winter2006`` (default; Winter et al., PRC 73 (2006) 025503, Table IV), ``bahcall1996``
+        (Bahcall et al., PRC 54 (1996) 411) or its ``bahcall1996-soft`` / ``bahcall1996-hard``
+        +-3 sigma spectra, or ``analytic`` (docs/xenonnt.md compares them).
     """
 
     name: str
@@ -107,6 +111,7 @@ class Recipe:
     es_vector_normalisation: str = "consistent"
     nonlinear_nuisances: str = "morph"
     solar_flux: str = "b16-gs98"
+    solar_b8_spectrum: str = "winter2006"
     #: ((experiment, nuisance, sigma or None for free), ...); experiment "E/electron-scattering"
     #: entries apply on top of "E" when electron scattering is on
     nuisance_priors: tuple[tuple[str, str, float | None], ...] = ()
@@ -171,7 +176,7 @@ _FIELD_TYPES = {
     "sin2_theta_w": float, "natural_argon": bool, "csi2017_response": str, "background_time_efficiency": bool,
     "time_normalisation": str, "lar_time_model": str, "likelihood": str, "electron_scattering": bool,
     "csi2021_steady_state": str, "ngi_normalisation": str, "es_vector_normalisation": str,
-    "nonlinear_nuisances": str, "solar_flux": str,
+    "nonlinear_nuisances": str, "solar_flux": str, "solar_b8_spectrum": str,
 }
 _CHOICES = {
     "form_factor": ("helm", "klein-nystrand", "symmetrized-fermi", "klein-nystrand-a13"),
@@ -185,6 +190,7 @@ _CHOICES = {
     "es_vector_normalisation": ("consistent", "printed"),
     "nonlinear_nuisances": ("morph", "grid"),
     "solar_flux": ("b16-gs98", "b16-agss09met", "sno"),
+    "solar_b8_spectrum": ("winter2006", "bahcall1996", "bahcall1996-soft", "bahcall1996-hard", "analytic"),
 }
 
 
