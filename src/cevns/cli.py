@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import os
 import sys
 import warnings
 
@@ -101,7 +102,7 @@ def data_check(as_json: bool) -> None:
     result = _run(api.data_check)
 
     def human(r: dict) -> None:
-        click.echo(f"data directory: {r['data_dir']}  (set ${r['env_var']} to change)")
+        click.echo(f"data directory: {os.pathsep.join(r['data_dirs'])}  (set ${r['env_var']} to change)")
         for rel, info in r["releases"].items():
             click.echo(f"  {rel:9s} {info['status']:10s} {info['files_ok']}/{info['files_total']} files verified")
             for p in info["problems"]:
