@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from cevns.errors import UnknownNameError
 from cevns.physics.msw import (
     PDG2022_MIXING,
     b8_production_average,
@@ -16,7 +17,16 @@ from cevns.physics.msw import (
     p_ee_adiabatic_limit,
     p_ee_vacuum_average,
 )
-from cevns.sources.solar import SECONDS_PER_YEAR, SOLAR_FLUXES, SOLAR_GRID_MEV, SolarSource, b8_shape, hep_shape
+from cevns.sources.solar import (
+    B8_SPECTRA,
+    SECONDS_PER_YEAR,
+    SOLAR_FLUXES,
+    SOLAR_GRID_MEV,
+    SolarSource,
+    b8_shape,
+    b8_table,
+    hep_shape,
+)
 
 #: reading the 6928 released templates takes seconds: not in the fast subset
 pytestmark = pytest.mark.slow
@@ -52,8 +62,32 @@ def test_solar_flux_normalisation():
 
 def test_spectrum_means():
     e = SOLAR_GRID_MEV
-    for shape, mean in ((b8_shape(e), 6.735), (hep_shape(e), 9.628)):  # Bahcall et al. 1996; Bahcall 1989
+    # Bahcall et al. 1996 state the best-fit mean 6.735 +- 0.036 MeV (their +-3 sigma spectra: +-0.107);
+    # the analytic shape is calibrated to it; hep: Bahcall 1989
+    for shape, mean in ((b8_shape(e, "bahcall1996"), 6.735), (b8_shape(e, "analytic"), 6.735), (hep_shape(e), 9.628),
+                        (b8_shape(e, "bahcall1996-soft"), 6.735 - 3 * 0.036), (b8_shape(e, "bahcall1996-hard"), 6.735 + 3 * 0.036)):
         assert np.trapezoid(shape * e, e) / np.trapezoid(shape, e) == pytest.approx(mean, abs=0.01)
+
+
+def test_b8_tables_as_published():
+    e, lam = b8_table("winter2006")  # Table IV of Winter et al. 2006: normalised to 1000 over E in MeV
+    assert np.diff(e[1:]) == pytest.approx(0.1) and e[1] == pytest.approx(0.1) and e[-1] == pytest.approx(15.5)
+    assert lam.sum() * 0.1 == pytest.approx(1000.0, rel=1e-4)
+    assert e[np.argmax(lam)] == pytest.approx(6.5)
+    e, best = b8_table("bahcall1996")  # normalised to 1 over E in MeV
+    assert np.trapezoid(best, e) == pytest.approx(1.0, rel=1e-4)
+    # the default shape is the table itself at its nodes, zero beyond its end point
+    e, lam = b8_table("winter2006")
+    np.testing.assert_array_equal(b8_shape(e), lam)
+    assert b8_shape(np.array([15.6, 17.0])).tolist() == [0.0, 0.0]
+    assert B8_SPECTRA[0] == "winter2006" and SolarSource().b8_spectrum == "winter2006"
+
+
+def test_unknown_b8_spectrum_names_the_choices():
+    with pytest.raises(UnknownNameError, match="winter2006"):
+        SolarSource(b8_spectrum="winter")
+    with pytest.raises(UnknownNameError, match="bahcall1996"):
+        b8_table("nope")
 
 
 def test_interpolation_at_released_energies_is_exact():
@@ -125,3 +159,80 @@ def test_missing_template_names_file_and_doi(tmp_path):
     with pytest.raises(DataError) as exc:
         read_binning("sr0", tmp_path)
     assert "binning/sr0.yaml" in str(exc.value) and "10.5281/zenodo.20576156" in str(exc.value)
+
+
+def _old_nsi_q2(model_terms_grid, values, cpl):
+    """The nsi weak charges before eps_tautau (e and mu flavours only), written out."""
+    out = {}
+    for ik in model_terms_grid.isotopes:
+        z, n = ik.isotope.z, ik.isotope.n
+        fp, fn = ik.f_proton[None, :], ik.f_neutron[None, :]
+        for f, a, others in (("nu_e", "e", ("emu", "etau")), ("nu_mu", "mu", ("emu", "mutau"))):
+            gp, gn = cpl[f]
+            eu, ed = values[f"eps_{a}{a}_u"][:, None], values[f"eps_{a}{a}_d"][:, None]
+            q2 = ((gp + 2 * eu + ed) * z * fp + (gn + eu + 2 * ed) * n * fn) ** 2
+            for pair in others:
+                eu, ed = values[f"eps_{pair}_u"][:, None], values[f"eps_{pair}_d"][:, None]
+                q2 = q2 + ((2 * eu + ed) * z * fp + (eu + 2 * ed) * n * fn) ** 2
+            out[(ik.isotope.name, f)] = q2
+    return out
+
+
+def test_nsi_tau_couplings_reduce_to_the_old_model_at_zero(xenon_setup):
+    from cevns.models import get_model
+    from cevns.models.base import couplings_for
+
+    model = get_model("nsi")
+    assert {"eps_tautau_u", "eps_tautau_d"} <= set(model.parameters)
+    assert model.parameters["eps_tautau_u"].default == 0.0
+    grid = xenon_setup.cevns.grid
+    vals = {k: np.array([0.0, 0.1]) if k in ("eps_ee_u", "eps_emu_d", "eps_mutau_u") else np.zeros(2)
+            for k in model.parameters}
+    raw = model.terms_unnormalised(grid, vals)
+    old = _old_nsi_q2(grid, vals, couplings_for(grid))
+    for (iso, f), q2 in old.items():
+        np.testing.assert_allclose(raw[("vector", iso, f)], q2, rtol=1e-13)
+    # eps_tautau acts on nu_tau only; emu/etau/mutau reach nu_tau through etau and mutau
+    tau = dict(vals, eps_tautau_u=np.array([0.0, 0.2]))
+    raw_tau = model.terms_unnormalised(grid, tau)
+    for key, q2 in raw.items():
+        np.testing.assert_allclose(raw_tau[key][0], q2[0], rtol=1e-13)
+        assert np.allclose(raw_tau[key][1], q2[1], rtol=1e-13) == (key[2] != "nu_tau")
+    iso = grid.isotopes[0].isotope.name
+    etau = dict(vals, eps_etau_u=np.array([0.0, 0.2]))
+    raw_etau = model.terms_unnormalised(grid, etau)
+    for f in ("nu_e", "nu_tau"):
+        assert np.all(raw_etau[("vector", iso, f)][1] > raw[("vector", iso, f)][1])
+    np.testing.assert_allclose(raw_etau[("vector", iso, "nu_mu")], raw[("vector", iso, "nu_mu")], rtol=1e-13)
+
+
+def test_joint_fit_is_the_sum_of_its_parts(xenon_setup, data_root):
+    from cevns.api import _analysis
+
+    values = {"flux_8b": np.array([3.0, 5.46, 8.0])}
+    joint = _analysis(["csi-2021", "lar-2020", "xenonnt-sr0-sr1"], "atzori2022", None, None).releasing(["flux_8b"])
+    coh = _analysis(["csi-2021", "lar-2020"], "atzori2022", None, None)
+    xe = _analysis(["xenonnt-sr0-sr1"], "atzori2022", None, None).releasing(["flux_8b"])
+    chi2_joint, _ = joint.evaluate(values)
+    chi2_coh, _ = coh.evaluate({})
+    chi2_xe, _ = xe.evaluate(values)
+    np.testing.assert_allclose(chi2_joint, chi2_coh[0] + chi2_xe, rtol=1e-10)
+
+
+def test_data_check_verifies_xenonnt_when_present(tmp_path):
+    import os
+
+    from cevns.data import check_all
+
+    first, second = tmp_path / "coherent", tmp_path / "more"
+    first.mkdir()
+    second.mkdir()
+    root = f"{first}{os.pathsep}{second}"
+    report = check_all(root)
+    assert "xenonnt-8b" not in report["releases"] and report["data_dirs"] == [str(first), str(second)]
+    (second / "xenonnt-8b" / "data").mkdir(parents=True)
+    (second / "xenonnt-8b" / "data" / "sr0.csv").write_text("altered\n")
+    info = check_all(root)["releases"]["xenonnt-8b"]
+    assert info["status"] == "incomplete" and info["folder"] == str(second / "xenonnt-8b")
+    assert {"file": "data/sr0.csv", "path": str(second / "xenonnt-8b" / "data" / "sr0.csv"),
+            "status": "altered"} in info["problems"]

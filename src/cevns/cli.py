@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import shlex
 import sys
 import warnings
@@ -152,7 +153,7 @@ def data_check(as_json: bool) -> None:
     result = _run(api.data_check)
 
     def human(r: dict) -> None:
-        click.echo(f"data directory: {r['data_dir']}  (set ${r['env_var']} to change)")
+        click.echo(f"data directory: {os.pathsep.join(r['data_dirs'])}  (set ${r['env_var']} to change)")
         for rel, info in r["releases"].items():
             click.echo(f"  {rel:9s} {info['status']:10s} {info['files_ok']}/{info['files_total']} files verified")
             for p in info["problems"]:
@@ -397,14 +398,21 @@ def _log_range(text: str, what: str) -> list[float]:
 
 @contextlib.contextmanager
 def _warnings_to_stderr():
-    """Warnings of the inference layer (e.g. an interval reaching the grid edge) as one line each on stderr."""
+    """cevns's own warnings (an interval or contour reaching the grid edge) as one line each on
+    stderr; any other warning (numpy, a library) is re-issued under Python's usual filters."""
+    from .inference.analysis import GridEdgeWarning
+
     with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+        warnings.simplefilter("always", GridEdgeWarning)
         try:
             yield
         finally:
-            for w in caught:
-                click.echo(f"cevns: warning: {w.message}", err=True)
+            pass
+    for w in caught:
+        if issubclass(w.category, GridEdgeWarning):
+            click.echo(f"cevns: warning: {w.message}", err=True)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
 
 def _upper_boundary_note(first: float, upper: float | None, unit: str = "") -> str:

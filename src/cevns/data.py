@@ -178,16 +178,26 @@ def check_release(release: str, root: Path | None = None) -> list[FileStatus]:
     return out
 
 
-def check_all(root: Path | None = None) -> dict:
-    """The report of ``cevns data check``: every release the experiments read, verified.
+def optional_releases_present(root: Path | str | None = None) -> list[str]:
+    """Releases cevns can fetch but the COHERENT experiments do not read (``xenonnt-8b``) that
+    have a folder in one of the data folders (``root``: as for :func:`release_folder`)."""
+    from ._registry import fetchable_releases
 
-    ``files_ok`` counts files accepted (``ok`` and ``crlf``); ``problems`` lists missing and
-    altered files; ``line_endings`` lists files accepted although their line endings are
-    CRLF (content equal to the published file after normalising them).
+    return [n for n in fetchable_releases() if n not in RELEASES and release_folder(n, root).is_dir()]
+
+
+def check_all(root: Path | str | None = None) -> dict:
+    """The report of ``cevns data check``: every release the experiments read, verified, and
+    each optional release (``xenonnt-8b``) present in a data folder.
+
+    Each release is looked for in every data folder (:func:`data_dirs`, or ``root``), the
+    first folder holding it wins. ``files_ok`` counts files accepted (``ok`` and ``crlf``);
+    ``problems`` lists missing and altered files; ``line_endings`` lists files accepted
+    although their line endings are CRLF (content equal to the published file after
+    normalising them); ``folder`` is where the release was looked for.
     """
-    root = root or data_dir()
     releases = {}
-    for rel in release_names():
+    for rel in [*release_names(), *optional_releases_present(root)]:
         statuses = check_release(rel, root)
         bad = [s for s in statuses if s.status not in ("ok", "crlf")]
         releases[rel] = {
@@ -196,9 +206,12 @@ def check_all(root: Path | None = None) -> dict:
             "files_total": len(statuses),
             "problems": [{"file": s.name, "path": s.path, "status": s.status} for s in bad],
             "line_endings": [{"file": s.name, "path": s.path, "status": "crlf"} for s in statuses if s.status == "crlf"],
-            "published_at": RELEASES[rel]["published_at"],
+            "published_at": release_info(rel)["published_at"],
+            "folder": str(release_folder(rel, root)),
         }
-    return {"data_dir": str(root), "env_var": ENV_VAR, "releases": releases}
+    folders = data_dirs() if root is None else [Path(p).expanduser() for p in str(root).split(os.pathsep) if p]
+    return {"data_dir": str(folders[0]), "data_dirs": [str(f) for f in folders], "env_var": ENV_VAR,
+            "releases": releases}
 
 
 def load_table(

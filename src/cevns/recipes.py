@@ -92,6 +92,10 @@ class Recipe:
         ``marginalised`` integrates them out bin by bin under Gaussian envelopes of the same
         widths, as seed 000 eq. (23) is written (:mod:`cevns.likelihood.marginal`). Only the
         ``banerjee2021`` likelihood has the marginalised form.
+    solar_b8_spectrum: the 8B neutrino spectrum shape (:data:`cevns.sources.solar.B8_SPECTRA`):
+        ``winter2006`` (default; Winter et al., PRC 73 (2006) 025503, Table IV), ``bahcall1996``
+        (Bahcall et al., PRC 54 (1996) 411) or its ``bahcall1996-soft`` / ``bahcall1996-hard``
+        +-3 sigma spectra, or ``analytic`` (docs/xenonnt.md compares them).
     """
 
     name: str
@@ -114,6 +118,7 @@ class Recipe:
     nonlinear_nuisances: str = "morph"
     solar_flux: str = "b16-gs98"
     lar_likelihood: str = "profiled"
+    solar_b8_spectrum: str = "winter2006"
     #: ((experiment, nuisance, sigma or None for free), ...); experiment "E/electron-scattering"
     #: entries apply on top of "E" when electron scattering is on
     nuisance_priors: tuple[tuple[str, str, float | None], ...] = ()
@@ -180,7 +185,7 @@ _FIELD_TYPES = {
     "sin2_theta_w": float, "natural_argon": bool, "csi2017_response": str, "background_time_efficiency": bool,
     "time_normalisation": str, "lar_time_model": str, "likelihood": str, "electron_scattering": bool,
     "csi2021_steady_state": str, "ngi_normalisation": str, "es_vector_normalisation": str,
-    "nonlinear_nuisances": str, "solar_flux": str, "lar_likelihood": str,
+    "nonlinear_nuisances": str, "solar_flux": str, "lar_likelihood": str, "solar_b8_spectrum": str,
 }
 _CHOICES = {
     "form_factor": ("helm", "klein-nystrand", "symmetrized-fermi", "klein-nystrand-a13"),
@@ -195,6 +200,7 @@ _CHOICES = {
     "nonlinear_nuisances": ("morph", "grid"),
     "solar_flux": ("b16-gs98", "b16-agss09met", "sno"),
     "lar_likelihood": ("profiled", "marginalised"),
+    "solar_b8_spectrum": ("winter2006", "bahcall1996", "bahcall1996-soft", "bahcall1996-hard", "analytic"),
 }
 
 

@@ -41,7 +41,7 @@ from ..errors import DataError, RecipeError
 from ..physics.nuclei import NATURAL_XENON_ABUNDANCE, isotope
 from ..prediction import BinnedCEvNS
 from ..recipes import Recipe
-from ..sources.solar import SOLAR_FLUXES, SolarSource
+from ..sources.solar import B8_SPECTRA, SOLAR_FLUXES, SolarSource
 from .common import Component, ExperimentSetup, build_isotope_kernel, sm_reference, targets_per_isotope
 from .registry import register_experiment
 
@@ -176,10 +176,12 @@ def _check_edges(edges, binning, where: str) -> None:
 
 
 def solar_source(recipe: Recipe) -> SolarSource:
-    """The recipe's solar source (flux model ``recipe.solar_flux``)."""
+    """The recipe's solar source (flux model ``recipe.solar_flux``, 8B shape ``recipe.solar_b8_spectrum``)."""
     if recipe.solar_flux not in SOLAR_FLUXES:
         raise RecipeError(f"unknown solar_flux {recipe.solar_flux!r}; choose one of {', '.join(SOLAR_FLUXES)}")
-    return SolarSource(recipe.solar_flux)
+    if recipe.solar_b8_spectrum not in B8_SPECTRA:
+        raise RecipeError(f"unknown solar_b8_spectrum {recipe.solar_b8_spectrum!r}; choose one of {', '.join(B8_SPECTRA)}")
+    return SolarSource(recipe.solar_flux, b8_spectrum=recipe.solar_b8_spectrum)
 
 
 def build_runs(runs: tuple[str, ...], recipe: Recipe, root: Path | None = None) -> ExperimentSetup:

@@ -2,25 +2,26 @@
 
 Spectra (unit-normalised, MeV):
 
-* **8B**: 8B -> 8Be* + e+ + nu_e. No tabulated spectrum is available offline (the table of
-  Winter et al., PRC 73 (2006) 025503, is not in the XENONnT release either), so the shape
-  is a documented analytic approximation: the allowed beta+ spectrum
-  E^2 p_e W_e F(Z=4, W_e), W_e = E_0 - E + m_e, E_0 = Q_EC - 2 m_e - E_x = 16.958 MeV - E_x
-  (Q_EC = 17.9798 MeV, AME2020; F the non-relativistic Fermi function 2 pi eta/(1 - exp(-2 pi eta)),
-  eta = -Z alpha W/p), folded over the excitation energy E_x of the broad 8Be 2+ final state
-  as a resonance of width Gamma(E) = 1.513 MeV exp(-2 pi [eta_aa(E) - eta_aa(E_r)]) (the
-  measured width, Tilley et al., Nucl. Phys. A 745 (2004) 155, with the alpha-alpha Coulomb
-  barrier's energy dependence, E = E_x + 0.0918 MeV above the alpha-alpha threshold). A
-  constant-width Breit-Wigner at the tabulated E_x = 3.03 MeV gives a mean energy of
-  7.38 MeV (7.14 MeV with the barrier), too hard, because the 8Be line shape has a
-  high-E_x tail (interference with higher 2+ states) that a single resonance lacks. The
-  one free number, an effective resonance energy E_r = 4.01 MeV, is therefore calibrated
-  so that the mean neutrino energy is the measured spectrum's 6.735 MeV (Bahcall et al.,
-  PRC 54 (1996) 411, 6.735 +- 0.036 MeV). The result peaks at 6.6 MeV and ends at
-  16.4 MeV. Accuracy: not checked point by point against Winter et al. (unavailable
-  offline); the fraction above 10 MeV (11.7 %) moves by 30 % between the uncalibrated and
-  calibrated shapes, so we quote the shape's effect on the xenon CEvNS rate as ~10-15 %
-  (docs/xenonnt.md), larger than the 8B flux uncertainty of the solar models.
+* **8B** (:data:`B8_SPECTRA`, ``SolarSource.b8_spectrum``):
+
+  - ``winter2006`` (default): Table IV of W. T. Winter et al., Phys. Rev. C 73 (2006) 025503
+    (arXiv:nucl-ex/0406019), the spectrum from the measured 8Be alpha spectrum with
+    recoil-order corrections, 0.1 MeV steps to 15.5 MeV (package data ``b8_winter2006.csv``;
+    mean 6.770 MeV, 13.4 % above 10 MeV);
+  - ``bahcall1996``: the best-fit spectrum of J. N. Bahcall et al., Phys. Rev. C 54 (1996) 411
+    (arXiv:nucl-th/9601044), 0.02 MeV steps (``b8_bahcall1996.csv``; mean 6.735 MeV as the
+    paper states, 12.9 % above 10 MeV); ``bahcall1996-soft`` / ``bahcall1996-hard``: its two
+    +-3 effective sigma spectra (means 6.629 / 6.842 MeV), a bracket of the shape uncertainty;
+  - ``analytic``: the approximation used before the tables were found (allowed beta+ spectrum
+    E^2 p_e W_e F(Z=4, W_e), W_e = E_0 - E + m_e, E_0 = Q_EC - 2 m_e - E_x = 16.958 MeV - E_x,
+    Q_EC = 17.9798 MeV (AME2020), F the non-relativistic Fermi function, folded over the 8Be 2+
+    line as a resonance of width 1.513 MeV (Tilley et al., Nucl. Phys. A 745 (2004) 155) with
+    the alpha-alpha Coulomb-barrier energy dependence, its effective resonance energy 4.01 MeV
+    calibrated to the mean 6.735 MeV). It has 11.7 % above 10 MeV, too little tail: the
+    XENONnT SR0+SR1 8B CEvNS expectation is 18 % below the Winter et al. table's (docs/xenonnt.md).
+
+  The tables are read once, at first use, by :func:`b8_table` (no file I/O in the shape
+  functions themselves).
 * **hep**: 3He + p -> 4He + e+ + nu_e, the allowed spectrum with E_0 = 18.773 MeV (Bahcall,
   "Neutrino Astrophysics" 1989, sec. 6.3) and F(Z=2).
 
@@ -38,12 +39,13 @@ are per year of exposure (the experiment's livetime multiplies them).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
+from importlib import resources
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ..errors import UnknownNameError
+from ..errors import DataError, UnknownNameError
 from ..physics.constants import ALPHA_EM, M_ELECTRON_MEV
 from ..physics.msw import PDG2022_MIXING, MixingParameters, b8_production_average
 
@@ -86,9 +88,9 @@ def allowed_beta_plus_shape(e_nu_mev: ArrayLike, e0_mev: ArrayLike, z_daughter: 
     return np.where((t > 0) & (e >= 0), e**2 * p * w * _positron_fermi(z_daughter, w), 0.0)
 
 
-def b8_shape(e_nu_mev: ArrayLike, n_ex: int = 1400) -> NDArray[np.float64]:
-    """Unnormalised 8B spectrum: :func:`allowed_beta_plus_shape` folded over the 8Be* line shape
-    (resonance with the Coulomb-barrier energy-dependent width, module docstring)."""
+def b8_shape_analytic(e_nu_mev: ArrayLike, n_ex: int = 1400) -> NDArray[np.float64]:
+    """Unnormalised analytic 8B spectrum: :func:`allowed_beta_plus_shape` folded over the 8Be* line
+    shape (resonance with the Coulomb-barrier energy-dependent width, module docstring)."""
     ex = np.linspace(0.0, 14.0, n_ex + 1)
     ex = 0.5 * (ex[1:] + ex[:-1])
     e_aa, e_r = ex + BE8_GS_ABOVE_AA_MEV, BE8_EX_EFFECTIVE_MEV + BE8_GS_ABOVE_AA_MEV
@@ -97,6 +99,46 @@ def b8_shape(e_nu_mev: ArrayLike, n_ex: int = 1400) -> NDArray[np.float64]:
     line = width / ((e_aa - e_r) ** 2 + width**2 / 4.0)
     e = np.asarray(e_nu_mev, dtype=float)
     return allowed_beta_plus_shape(e[..., None], B8_E0_MEV - ex, 4) @ (line / line.sum())
+
+
+#: published 8B spectra (name -> (package file, column)); "analytic" is :func:`b8_shape_analytic`
+B8_TABLES = {
+    "winter2006": ("b8_winter2006.csv", "lambda"),
+    "bahcall1996": ("b8_bahcall1996.csv", "best"),
+    "bahcall1996-soft": ("b8_bahcall1996.csv", "soft_3sigma"),
+    "bahcall1996-hard": ("b8_bahcall1996.csv", "hard_3sigma"),
+}
+#: every 8B spectrum name; the first is the default
+B8_SPECTRA = (*B8_TABLES, "analytic")
+
+
+@cache
+def b8_table(name: str) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """(E [MeV], spectrum) of the published table ``name`` (:data:`B8_TABLES`), with a zero at
+    E = 0 prepended; read from the package data once."""
+    if name not in B8_TABLES:
+        raise UnknownNameError(f"unknown 8B spectrum table {name!r}; choose one of {', '.join(B8_TABLES)}")
+    fname, column = B8_TABLES[name]
+    text = resources.files("cevns").joinpath("sources", fname).read_text(encoding="utf-8")
+    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
+    header = lines[0].split(",")
+    try:
+        rows = np.array([[float(x) for x in ln.split(",")] for ln in lines[1:]])
+        e, y = rows[:, 0], rows[:, header.index(column)]
+    except (ValueError, IndexError) as exc:
+        raise DataError(f"malformed package file cevns/sources/{fname}: {exc}; reinstall cevns") from None
+    if np.any(np.diff(e) <= 0) or np.any(y < 0):
+        raise DataError(f"malformed package file cevns/sources/{fname}: energies must increase and values be >= 0")
+    return np.concatenate([[0.0], e]), np.concatenate([[0.0], y])
+
+
+def b8_shape(e_nu_mev: ArrayLike, spectrum: str = B8_SPECTRA[0]) -> NDArray[np.float64]:
+    """Unnormalised 8B spectrum ``spectrum`` (:data:`B8_SPECTRA`) at ``e_nu_mev``: a published table
+    interpolated linearly (zero beyond its last node), or the analytic approximation."""
+    if spectrum == "analytic":
+        return b8_shape_analytic(e_nu_mev)
+    e, y = b8_table(spectrum)
+    return np.interp(np.asarray(e_nu_mev, dtype=float), e, y, left=0.0, right=0.0)
 
 
 def hep_shape(e_nu_mev: ArrayLike) -> NDArray[np.float64]:
@@ -167,6 +209,7 @@ class SolarSource:
     flux_model: a key of :data:`SOLAR_FLUXES` (``b16-gs98``, ``b16-agss09met``, ``sno``).
     include_hep: add the hep flux (about 1 % of the CEvNS events above 1 keVnr in xenon).
     mixing: oscillation parameters of the flavour composition.
+    b8_spectrum: the 8B spectrum shape, one of :data:`B8_SPECTRA` (default ``winter2006``).
 
     Fluences are per year of exposure [cm^-2 yr^-1]. :attr:`flux_parameters` declares
     ``flux_8b`` [10^6 cm^-2 s^-1], the model parameter that scales the solar signal
@@ -176,10 +219,13 @@ class SolarSource:
     flux_model: str = "b16-gs98"
     include_hep: bool = True
     mixing: MixingParameters = field(default_factory=lambda: PDG2022_MIXING)
+    b8_spectrum: str = B8_SPECTRA[0]
 
     def __post_init__(self) -> None:
         if self.flux_model not in SOLAR_FLUXES:
             raise UnknownNameError(f"unknown solar flux model {self.flux_model!r}; choose one of {', '.join(SOLAR_FLUXES)}")
+        if self.b8_spectrum not in B8_SPECTRA:
+            raise UnknownNameError(f"unknown 8B spectrum {self.b8_spectrum!r}; choose one of {', '.join(B8_SPECTRA)}")
 
     @property
     def flavours(self) -> tuple[str, ...]:
@@ -212,7 +258,7 @@ class SolarSource:
     def _by_flavour(self) -> dict[str, tuple[float, TabulatedSpectrum]]:
         e = SOLAR_GRID_MEV
         phi8, _, phihep, _ = SOLAR_FLUXES[self.flux_model]
-        b8, hep = b8_shape(e), hep_shape(e)
+        b8, hep = b8_shape(e, self.b8_spectrum), hep_shape(e)
         total = phi8 * b8 / np.trapezoid(b8, e)
         if self.include_hep:
             total = total + phihep * hep / np.trapezoid(hep, e)
