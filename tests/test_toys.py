@@ -99,3 +99,24 @@ def test_errors():
     marg = AnalysisToys(("csi-2017",), "banerjee2021", "sm", ("sin2_theta_w",), GRID)
     with pytest.raises(ParameterError, match="pseudo-experiments"):
         run_toys(marg, [0], 2)
+
+
+def test_constraint_centres_equal_shifted_nuisances():
+    """A constraint centred at c is the problem with eta -> c + eta' (linear nuisances)."""
+    from cevns.stats import poisson_newton, profile_gaussian
+
+    rng = np.random.default_rng(0)
+    mu0 = rng.uniform(5, 20, (6, 12))
+    tpl = rng.uniform(0.5, 3, (6, 2, 12))
+    n = rng.poisson(mu0).astype(float)
+    sig = np.array([0.1, 0.3])
+    c = rng.normal(0, 0.1, (6, 2))
+    shifted = mu0 + np.einsum("pk,pkb->pb", c, tpl)
+    a = poisson_newton(mu0, tpl, n, sig, centre=c)
+    b = poisson_newton(shifted, tpl, n, sig)
+    np.testing.assert_allclose(a.chi2, b.chi2, rtol=1e-8)
+    np.testing.assert_allclose(a.eta, b.eta + c, atol=1e-6)
+    ga, ea = profile_gaussian(mu0, tpl, n, n + 1.0, sig, centre=c)
+    gb, eb = profile_gaussian(shifted, tpl, n, n + 1.0, sig)
+    np.testing.assert_allclose(ga, gb, rtol=1e-10)
+    np.testing.assert_allclose(ea, eb + c, atol=1e-10)

@@ -10,15 +10,15 @@ fast path of :mod:`cevns.likelihood` (:meth:`~cevns.likelihood.ExperimentLikelih
 * :class:`AnalysisToys`: any model x recipe x experiments. Pseudo-data are Poisson counts
   per bin around the expectation at the grid point with the nuisances
 
-  - ``"drawn"`` (default): the linear ones drawn for every toy from their Gaussian priors
-    centred on their values fitted to the observed data at that point (the conditional
-    estimates; the non-linear ones stay at theirs). The spread of the constraints thus
-    enters the pseudo-data, as the fluctuation of the auxiliary measurements does in the
-    profile construction (for linear nuisances and Gaussian constraints the two agree to
-    first order); without it the toys miss the systematic part of the spread,
-  - ``"fixed"``: all at the conditional estimates, not drawn (Poisson fluctuations only;
-    the toys' Delta-chi2 is then too narrow wherever a constraint matters),
-  - ``"nominal"``: all at 0, not drawn,
+  - ``"drawn"`` (default): the true nuisances at their values fitted to the observed data
+    at that point (the conditional estimates), and for every toy the centres of their
+    Gaussian constraints (the auxiliary measurements, "global observables") drawn from
+    the constraints around those values; the toy is fitted with its own centres. This is
+    the profile construction of the LHC experiments (ATLAS/CMS, "toys with global
+    observables"), Feldman-Cousins with nuisances,
+  - ``"fixed"``: the same, the centres fixed at the conditional estimates (no fluctuation
+    of the auxiliary measurements: the toys miss the systematic part of the spread),
+  - ``"nominal"``: true nuisances and centres at 0,
 
   and ``asimov=True`` gives the expectation itself (one "toy", no fluctuation).
 * :class:`GaussianMeanToys`, :class:`PoissonToys`: one-bin problems with known answers
@@ -220,7 +220,8 @@ class AnalysisToys(ToyProblem):
         return terms
 
     def expectation(self, point: int) -> list[dict]:
-        """Per experiment: the expectation ``mu`` (B,) at grid point ``point`` (nominal components too)."""
+        """Per experiment: the expectation ``mu`` (B,) at grid point ``point``, the true
+        nuisances ``hat`` (D,) (conditional estimates, or 0) and their constraint ``widths``."""
         an = self.analysis
         self._prepared()  # a likelihood without a profiled form for toys says so here
         cache = self._state["mu"]
@@ -228,27 +229,31 @@ class AnalysisToys(ToyProblem):
             terms = self._terms({k: v[None] for k, v in self._values(point).items()})
             out = []
             for lk in an.likelihoods:
-                comps = lk.nominal_components(terms)
+                widths = lk.constraint_widths()
                 if self.nuisances == "nominal":
-                    mu = sum(comps.values())[0]
+                    mu = sum(lk.nominal_components(terms).values())[0]
+                    hat = np.zeros(widths.size)
                 else:
                     _, best = lk.profile(terms)
                     mu = sum(best["parts"].values())[0]
-                base = lk.expectation_with(comps, np.zeros(len(lk.nuisances)))
-                out.append({"mu": np.maximum(np.asarray(mu, dtype=float), 0.0), "comps": comps, "lk": lk, "base": base})
+                    hat = np.asarray(best["eta"][0], dtype=float)
+                    if widths.size > hat.size:  # morph: the non-linear nuisances at their estimates
+                        hat = np.concatenate([hat, [float(best["continuous"][ax.name][0]) for ax in lk.morph.axes]])
+                out.append({"mu": np.maximum(np.asarray(mu, dtype=float), 0.0), "hat": hat, "widths": widths})
             cache[point] = out
         return cache[point]
 
     def generate(self, point, rngs):
+        """Per experiment ``(counts (N, B), constraint centres (N, D))``."""
         exps = self.expectation(point)
-        data = [np.empty((len(rngs), e["mu"].size)) for e in exps]
+        data = [(np.empty((len(rngs), e["mu"].size)), np.tile(e["hat"], (len(rngs), 1))) for e in exps]
         for i, rng in enumerate(rngs):
             for j, e in enumerate(exps):
-                mu = e["mu"]
-                if self.nuisances == "drawn":  # shift of the conditional expectation by eta ~ N(0, sigma)
-                    eta = e["lk"].draw_linear_nuisances(rng)
-                    mu = np.maximum(mu + (e["lk"].expectation_with(e["comps"], eta) - e["base"])[0], 0.0)
-                data[j][i] = mu if self.asimov else rng.poisson(mu)
+                data[j][0][i] = e["mu"] if self.asimov else rng.poisson(e["mu"])
+                if self.nuisances == "drawn" and not self.asimov:
+                    finite = np.isfinite(e["widths"])
+                    data[j][1][i, finite] = rng.normal(e["hat"][finite], e["widths"][finite])
+
         return data
 
     def _prepared(self):
@@ -260,10 +265,11 @@ class AnalysisToys(ToyProblem):
 
     def chi2(self, data):
         prep = self._prepared()
-        return sum(lk.profile_observed(p, d) for lk, p, d in zip(self.analysis.likelihoods, prep, data, strict=True))
+        return sum(lk.profile_observed(p, obs, cen)
+                   for lk, p, (obs, cen) in zip(self.analysis.likelihoods, prep, data, strict=True))
 
     def observed(self):
-        return [lk.observed[None, :] for lk in self.analysis.likelihoods]
+        return [(lk.observed[None, :], None) for lk in self.analysis.likelihoods]
 
 
 _ANALYSES: dict[str, object] = {}

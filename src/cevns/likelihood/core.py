@@ -660,10 +660,21 @@ class ExperimentLikelihood:
         raise ParameterError(f"{self.experiment} under recipe {self.recipe}: pseudo-experiments need the non-linear "
                              "nuisances as morphs; set nonlinear_nuisances = \"morph\" in the recipe")
 
-    def profile_observed(self, prepared: dict, observed: NDArray[np.float64], max_rows: int = 4096) -> NDArray[np.float64]:
+    def constraint_widths(self) -> NDArray[np.float64]:
+        """Prior widths of the nuisances in the order the solvers take them: the linear ones,
+        then (morph) the non-linear axes; ``inf`` where a nuisance has no constraint."""
+        w = [np.inf if nu.sigma is None else nu.sigma for nu in self.nuisances]
+        if self.morph is not None and self.nonlinear == "morph" and len(self.branches) > 1:
+            w += [np.inf if ax.sigma is None else ax.sigma for ax in self.morph.axes]
+        return np.array(w, dtype=float)
+
+    def profile_observed(self, prepared: dict, observed: NDArray[np.float64], centres: NDArray[np.float64] | None = None,
+                         max_rows: int = 4096) -> NDArray[np.float64]:
         """Profiled chi2 ``(N, P)`` of each of ``N`` observed vectors ``(N, B)`` at each of the
         ``P`` prepared points (:meth:`prepare_points`): the rows (vector, point) are solved in
-        batches of at most ``max_rows`` by the same solvers as :meth:`profile`, each row on its own."""
+        batches of at most ``max_rows`` by the same solvers as :meth:`profile`, each row on its own.
+        ``centres`` ``(N, D)`` (D as :meth:`constraint_widths`) are the centres of the nuisances'
+        Gaussian constraints for each observed vector (its auxiliary measurements), default 0."""
         obs = np.atleast_2d(np.asarray(observed, dtype=float))
         n_obs, p_count = obs.shape[0], prepared["points"]
         out = np.empty((n_obs, p_count))
@@ -674,21 +685,23 @@ class ExperimentLikelihood:
                 sub = obs[lo : lo + per]
                 rows = np.tile(np.arange(p_count), sub.shape[0])
                 n_rows = np.repeat(sub, p_count, axis=0)
+                cen = None if centres is None else np.repeat(np.asarray(centres, dtype=float)[lo : lo + per], p_count, axis=0)
                 if prepared["kind"] == "linear":
                     sig = {k: _batch_rows(v, rows) if np.ndim(v) == 2 and np.shape(v)[0] == p_count
                            else np.broadcast_to(v, (rows.size, obs.shape[1])) for k, v in prepared["sig"].items()}
                     _, mu0, templates, sigmas, lower = self._linear_problem(sig, prepared["backgrounds"])
                     if self.form == "gaussian":
                         s2 = sigma2_of(n_rows) if sigma2_of is not None else self.sigma2
-                        chi2, _ = profile_gaussian(mu0, templates, n_rows, s2, sigmas)
+                        chi2, _ = profile_gaussian(mu0, templates, n_rows, s2, sigmas, centre=cen)
                     else:
-                        chi2 = poisson_newton(mu0, templates, n_rows, sigmas, lower).chi2
+                        chi2 = poisson_newton(mu0, templates, n_rows, sigmas, lower, centre=cen).chi2
                 else:
                     comps = {k: c.rows(rows) for k, c in prepared["comps"].items()}
                     targets = [list(nu.target.split("+")) for nu in self.nuisances]
                     sigmas = np.array([np.inf if nu.sigma is None else nu.sigma for nu in self.nuisances])
                     chi2 = profile_morphed(comps, n_rows, self.morph.axes, targets,
-                                           [nu.multiplier for nu in self.nuisances], sigmas, rows.size).chi2
+                                           [nu.multiplier for nu in self.nuisances], sigmas, rows.size,
+                                           centre=cen).chi2
                 out[lo : lo + sub.shape[0]] = chi2.reshape(sub.shape[0], p_count)
         return out
 
@@ -700,19 +713,6 @@ class ExperimentLikelihood:
         sig = self.signal_parts(t, b)
         p = sig["cevns"].shape[0]
         return {**sig, **{k: np.broadcast_to(v, (p, v.shape[-1])) for k, v in b.backgrounds.items()}}
-
-    def draw_linear_nuisances(self, rng: np.random.Generator) -> NDArray[np.float64]:
-        """One draw of the linear nuisances from their Gaussian priors (free ones at 0;
-        normalisations kept above -1)."""
-        eta = np.array([0.0 if nu.sigma is None else rng.normal(0.0, nu.sigma) for nu in self.nuisances])
-        lower = np.array([-1.0 + 1e-9 if nu.multiplier is None else -np.inf for nu in self.nuisances])
-        return np.maximum(eta, lower)
-
-    def expectation_with(self, comps: dict[str, NDArray[np.float64]], eta: NDArray[np.float64]) -> NDArray[np.float64]:
-        """mu ``(P, B)`` of components ``comps`` with linear nuisances ``eta`` ``(K,)``."""
-        _, mu0, templates, _, _ = self._linear_problem({k: v for k, v in comps.items()},
-                                                       {})
-        return mu0 + np.einsum("k,pkb->pb", eta, templates)
 
     def _fitted_parts(self, comps: dict, eta: NDArray[np.float64]) -> dict[str, NDArray[np.float64]]:
         """Fitted component counts: each component times (1 + its normalisation nuisances)."""

@@ -217,6 +217,7 @@ def profile_morphed(
     theta0: NDArray[np.float64] | None = None,
     max_iter: int = 100,
     tol: float = 1e-9,
+    centre: NDArray[np.float64] | None = None,
 ) -> MorphSolution:
     """Minimise the Poisson chi2 (Baker-Cousins, seed 004 eq. 36) over the linear nuisances
     eta and the non-linear ones theta for ``n_points`` points at once.
@@ -229,6 +230,10 @@ def profile_morphed(
     normalisation, bounded below by -1), ``sigmas[k]`` its prior width (inf: none).
     Projected Newton on (eta, theta) with step halving: theta stays inside each axis'
     node range; rows are iterated until the objective improves by less than ``tol``.
+
+    ``observed`` may be (n_points, B), one observed vector per row, and ``centre``
+    (n_points, K + n_axes) moves the centres of the Gaussian constraints of (eta, theta)
+    per row (pseudo-experiments' auxiliary measurements; default 0).
     """
     n = np.asarray(observed, dtype=float)
     n_axes, k_count = len(axes), len(targets)
@@ -253,6 +258,13 @@ def profile_morphed(
     names = list(components)
     mult = [1.0 if m is None else np.asarray(m, dtype=float) for m in multipliers]
     eye = np.eye(dim)[None]
+
+    cen = None if centre is None else np.broadcast_to(np.asarray(centre, dtype=float), (n_points, dim))
+
+    def dev(z, r=None):
+        if cen is None:
+            return z
+        return z - (cen if r is None else cen[r])
 
     def evaluate(z, comps, derivatives=True, r=None):
         """mu (N, B), the component values and, with ``derivatives``, the gradient of the
@@ -282,7 +294,7 @@ def profile_morphed(
         for c in names:
             for a, g in grads[c].items():
                 jac[:, k_count + a] += factor[c] * g
-        grad = 2.0 * np.matmul(jac, resid[:, :, None])[:, :, 0] + 2.0 * pen * z
+        grad = 2.0 * np.matmul(jac, resid[:, :, None])[:, :, 0] + 2.0 * pen * dev(z, r)
         gauss_newton = 2.0 * np.matmul(jac * curv[:, None, :], jac.transpose(0, 2, 1)) + np.diag(2.0 * pen)[None]
         full = gauss_newton.copy()
         # second derivatives of mu, contracted with the residual: eta_k x theta_a and theta x theta
@@ -307,7 +319,7 @@ def profile_morphed(
         bad = np.any((mu < 0) | ((mu <= 0) & pos), axis=-1) | ~np.all(np.isfinite(mu), axis=-1)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             log_mu = np.log(np.where(pos, np.maximum(mu, 1e-300), 1.0))
-            val = 2.0 * (mu.sum(axis=-1) - n_sum + n_log_n - dot_observed(log_mu, nr)) + np.sum(z**2 * pen, axis=-1)
+            val = 2.0 * (mu.sum(axis=-1) - n_sum + n_log_n - dot_observed(log_mu, nr)) + np.sum(dev(z, r)**2 * pen, axis=-1)
         return np.where(bad, np.inf, val)
 
     z = np.zeros((n_points, dim))
