@@ -46,3 +46,23 @@ def test_gaussian_posterior_and_evidence():
     assert lo == pytest.approx(0.5, abs=0.08) and hi == pytest.approx(1.5, abs=0.08)
     assert res["log_evidence"] == pytest.approx(np.log(np.sqrt(2 * np.pi) * 0.5 / 10), abs=0.3)
     assert res["n_calls"] > 0
+
+
+def test_per_bin_marginalised_lar_tends_to_poisson():
+    """Seed 000 eq. (23) with vanishing widths is the plain Poisson likelihood (up to data constants)."""
+    from dataclasses import replace
+
+    from scipy.special import gammaln
+
+    from cevns.inference import make_analysis
+    from cevns.likelihood.lar2020 import lar_poisson_3d_marginalised
+
+    an = make_analysis(["lar-2020"], "banerjee2021", "sm")
+    lk = lar_poisson_3d_marginalised(an.recipe, an.likelihoods[0].setup)
+    lk.nuisances = [replace(nu, sigma=1e-9) for nu in lk.nuisances]
+    terms = an.model.terms(lk.cevns.grid, {"sin2_theta_w": np.array([0.2, 0.25])})
+    chi2, _ = lk.profile(terms)
+    mu = lk.signal(terms) + sum(lk.branches[0].backgrounds.values())
+    n = lk.observed
+    ref = -2.0 * np.sum(n * np.log(mu) - mu - gammaln(n + 1.0), axis=1)
+    np.testing.assert_allclose(chi2, ref, rtol=1e-9)

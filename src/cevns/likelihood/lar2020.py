@@ -108,3 +108,47 @@ register_likelihood("deromeri2023", "lar-2020")(
     lambda recipe, setup, root: lar_gaussian(recipe, setup, _LAR_SIGMAS, "seed 004 eq. (39)"))
 register_likelihood("banerjee2021", "lar-2020")(lambda recipe, setup, root: lar_poisson_3d(recipe, setup))
 register_likelihood("cadeddu2021", "lar-2020")(lar_energy_cadeddu2021)
+
+
+class PerBinMarginalisedPoisson(ExperimentLikelihood):
+    """Seed 000 eqs. (23)-(24) as printed: in each bin the Poisson probability is marginalised
+    over its own normalisation uncertainties, lambda = sum_c (1 + alpha_c) N_c with
+    alpha_c ~ N(0, sigma_c) independent per bin ("the uncertainties in each bin are
+    marginalized over separately", seed 000 sec. V). lambda is then Gaussian with mean
+    sum_c N_c and variance sum_c sigma_c^2 N_c^2; the integral is done by Gauss-Hermite
+    quadrature (24 nodes, lambda truncated at 0). chi2 = -2 sum_bins ln L_bin (constants of
+    the data dropped: Delta-chi2 and posteriors only). Not registered: the ``banerjee2021``
+    recipe profiles the normalisations (one nuisance per component, shared by all bins);
+    :func:`cevns.inference.bayes` uses this one to follow seed 000's Bayesian analysis."""
+
+    def profile(self, terms):
+        from scipy.special import gammaln
+
+        b = self.branches[0]
+        s_all = self.signal(terms(b.cevns) if callable(terms) else terms)  # (P, B)
+        n = self.observed
+        x, w = np.polynomial.hermite_e.hermegauss(24)
+        w = w / w.sum()
+        sig = {nu.target: nu.sigma for nu in self.nuisances}
+        bkg = sum(b.backgrounds.values())
+        var_b = sum((sig[k] * v) ** 2 for k, v in b.backgrounds.items())
+        chi2 = np.empty(s_all.shape[0])
+        lgn = gammaln(n + 1.0)
+        for p_idx in range(s_all.shape[0]):
+            mean = s_all[p_idx] + bkg
+            sd = np.sqrt((sig["cevns"] * s_all[p_idx]) ** 2 + var_b)
+            lam = np.maximum(mean[None, :] + sd[None, :] * x[:, None], 1e-12)  # (nodes, B)
+            logp = n[None, :] * np.log(lam) - lam - lgn[None, :]
+            amax = logp.max(axis=0)
+            chi2[p_idx] = -2.0 * np.sum(amax + np.log(np.sum(w[:, None] * np.exp(logp - amax[None]), axis=0)))
+        best = {"eta": np.zeros((len(chi2), len(self.nuisances))), "branch": np.zeros(len(chi2), dtype=int),
+                "signal": s_all, "parts": {"cevns": s_all}}
+        return chi2, best
+
+
+def lar_poisson_3d_marginalised(recipe: Recipe, setup: ExperimentSetup) -> ExperimentLikelihood:
+    """:func:`lar_poisson_3d` with the normalisations marginalised bin by bin (:class:`PerBinMarginalisedPoisson`)."""
+    lk = lar_poisson_3d(recipe, setup)
+    return PerBinMarginalisedPoisson(lk.experiment, lk.recipe, "marginalised-poisson", lk.observed, lk.branches,
+                                     lk.nuisances, lk.expand, description="seed 000 eqs. (23)-(24), per bin",
+                                     setup=lk.setup)
