@@ -5,7 +5,7 @@ Poisson marginalised bin by bin as eqs. (23)-(24) are printed
 (:func:`cevns.likelihood.lar2020.lar_poisson_3d_marginalised`); log-flat prior on g in
 [1e-4, 1e-2] (the axis of seed 000 Fig. 4); equal-tailed 68 % credible intervals; the
 deviation of the maximum-likelihood point from the SM (g = 0) as sqrt(Delta chi2).
-Writes docs/data/table2.json. Run time: about 20 s per entry (ultranest, 200 live points).
+Writes docs/results/table2.json. Run time: about 20 s per entry (ultranest, 200 live points).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def main() -> None:
                      "deviation_sigma": math.sqrt(max(chi2_sm - res["max_likelihood"]["chi2"], 0.0)),
                      "n_calls": res["n_calls"], "time_s": res["time_s"], "log_evidence": res["log_evidence"]})
         print(rows[-1], flush=True)
-    (ROOT / "docs/data/table2.json").write_text(json.dumps(rows, indent=1))
+    (ROOT / "docs/results/table2.json").write_text(json.dumps(rows, indent=1))
 
 
 if __name__ == "__main__":

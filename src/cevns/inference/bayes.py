@@ -119,11 +119,26 @@ def sample(chi2_batch, priors: Sequence[Prior], sampler: str = "ultranest", seed
         w = np.exp(log_w - log_w.max())
         log_z, log_z_err = float(s.log_z), None
     elif sampler == "ultranest":
+        import logging
+
         import ultranest
 
         s = ultranest.ReactiveNestedSampler(names, lambda x: loglike(x), lambda u: transform(u), vectorized=True)
         np.random.seed(seed)
-        r = s.run(min_num_live_points=live_points, show_status=False, viz_callback=False)
+        # ultranest reports progress on stdout through its logger: keep stdout for results (--json)
+        logger = logging.getLogger("ultranest")
+        handlers, level, propagate = list(logger.handlers), logger.level, logger.propagate
+        for h in handlers:
+            logger.removeHandler(h)
+        logger.setLevel(logging.WARNING)
+        logger.propagate = False
+        try:
+            r = s.run(min_num_live_points=live_points, show_status=False, viz_callback=False)
+        finally:
+            for h in handlers:
+                logger.addHandler(h)
+            logger.setLevel(level)
+            logger.propagate = propagate
         pts, w = r["weighted_samples"]["points"], r["weighted_samples"]["weights"]
         log_l = r["weighted_samples"]["logl"]
         log_z, log_z_err = float(r["logz"]), float(r["logzerr"])
