@@ -9,7 +9,9 @@ cevns fc "${args[@]}" > "$out/local.json"
 cevns fc "${args[@]}" --executor processes --workers 2 > "$out/processes.json"
 cevns fc "${args[@]}" --executor dask --workers 2 > "$out/dask.json" 2> "$out/dask.log"
 cevns fc "${args[@]}" --checkpoint "$out/ck" > /dev/null & pid=$!
-sleep 4; kill -9 "$pid" || true; wait "$pid" 2>/dev/null || true
+# kill -9 as soon as a quarter of the chunks are on disk
+until [ "$(ls "$out/ck" 2>/dev/null | wc -l)" -ge 16 ]; do sleep 0.05; done
+kill -9 "$pid" || true; wait "$pid" 2>/dev/null || true
 echo "chunks on disk after kill -9: $(ls "$out/ck" | wc -l) of 64"
 cevns fc "${args[@]}" --checkpoint "$out/ck" > "$out/resumed.json"
 md5sum "$out"/local.json "$out"/processes.json "$out"/dask.json "$out"/resumed.json

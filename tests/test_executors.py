@@ -63,3 +63,14 @@ def test_slurm_cluster_config_builds():
         assert "#SBATCH -p short" in script and "#SBATCH -A coherent" in script and "--nthreads 1" in script
     finally:
         cluster.close()
+
+
+@pytest.mark.slow
+def test_scan_on_processes_equals_local(tmp_path):
+    import cevns.api as api
+
+    args = ("universal", ["csi-2021"], np.geomspace(1, 1e3, 4), np.geomspace(1e-5, 1e-3, 5))
+    a = api.scan(*args, str(tmp_path / "a.csv"), recipe="atzori2022")
+    b = api.scan(*args, str(tmp_path / "b.csv"), recipe="atzori2022", executor="processes", workers=2)
+    assert (tmp_path / "a.csv").read_text() == (tmp_path / "b.csv").read_text()
+    assert a["chi2_min"] == b["chi2_min"]

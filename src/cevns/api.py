@@ -356,14 +356,17 @@ def _require_pyarrow() -> None:
 
 def scan(model: str, experiments, masses, couplings, out: str, recipe: str | None = "atzori2022",
          fixed: dict | None = None, checkpoint: str | None = None, progress=None, cl="2sigma", dof: int = 1,
-         electron_scattering: bool | None = None) -> ScanFileResult:
+         electron_scattering: bool | None = None, executor: str = "local", workers: int | None = None,
+         scheduler: str | None = None) -> ScanFileResult:
     """Full (mass, coupling) grid to ``out`` (.csv or .parquet) with a JSON provenance sidecar.
 
     Returns a :class:`cevns.results.ScanFileResult` (paths and the sidecar's metadata).
 
     Columns: mass_mev, g, chi2, delta_chi2, excluded, then every profiled nuisance
     (``<experiment>:<name>``). A checkpoint (default ``out + '.partial.npz'``) lets an
-    interrupted scan resume; files are written atomically.
+    interrupted scan resume; files are written atomically. ``executor`` (``local``,
+    ``processes``, ``dask``), ``workers`` and ``scheduler`` run the chunks elsewhere
+    (docs/statistics.md).
     """
     import io
     from pathlib import Path
@@ -379,7 +382,12 @@ def scan(model: str, experiments, masses, couplings, out: str, recipe: str | Non
     an = _analysis(experiments, recipe, model, fixed, electron_scattering)
     mediator_parameters(an)
     ck = Path(checkpoint) if checkpoint else out_path.with_name(out_path.name + ".partial.npz")
-    res = scan_grid(an, np.asarray(masses, float), np.asarray(couplings, float), checkpoint=ck, progress=progress)
+    from .inference.scan import AnalysisChunks
+
+    exps = (experiments,) if isinstance(experiments, str) else tuple(experiments)
+    chunks = AnalysisChunks(exps, recipe, model, _parse_values(fixed), electron_scattering)
+    res = scan_grid(an, np.asarray(masses, float), np.asarray(couplings, float), checkpoint=ck, progress=progress,
+                    executor=executor, workers=workers, scheduler=scheduler, chunks=chunks)
     thr = delta_chi2_threshold(cl, dof)
     mm, gg = np.meshgrid(res.masses_mev, res.couplings, indexing="ij")
     cols = {"mass_mev": mm.ravel(), "g": gg.ravel(), "chi2": res.chi2.ravel(), "delta_chi2": res.delta_chi2.ravel(),
