@@ -86,3 +86,13 @@ def test_best_on_grid_refines_a_parabola():
 
 def test_intervals_helper_sanity():
     assert intervals_below(np.array([0.0, 1.0, 2.0]), np.array([2.0, 0.0, 2.0]), 1.0) == [[0.5, 1.5]]
+
+
+def test_best_on_grid_refines_in_2d():
+    from cevns.inference.toys import best_on_grid
+
+    x, y = np.meshgrid(np.linspace(0, 1, 6), np.linspace(-1, 1, 5), indexing="ij")
+    grid = np.stack([x.ravel(), y.ravel()], axis=1)
+    chi2 = ((grid[:, 0] - 0.33) / 0.2) ** 2 + ((grid[:, 1] - 0.1) / 0.5) ** 2
+    cmin, best = best_on_grid(chi2[None], grid)
+    assert best[0] == pytest.approx([0.33, 0.1], abs=1e-9) and cmin[0] == pytest.approx(0.0, abs=1e-9)

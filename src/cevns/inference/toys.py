@@ -56,7 +56,8 @@ def best_on_grid(chi2: NDArray[np.float64], grid: NDArray[np.float64]) -> tuple[
     """Minimum chi2 ``(N,)`` and best point ``(N, d)`` of each row of ``chi2`` ``(N, G)``.
 
     With one parameter on an increasing grid the minimum is refined by the parabola through
-    the best node and its neighbours (never above the node's value); otherwise the grid node."""
+    the best node and its neighbours, with two on a regular product grid by the quadratic
+    fitted on the 3 x 3 stencil around the best node (never above the node's value)."""
     chi2 = np.atleast_2d(chi2)
     i = np.argmin(chi2, axis=1)
     rows = np.arange(chi2.shape[0])
@@ -76,7 +77,30 @@ def best_on_grid(chi2: NDArray[np.float64], grid: NDArray[np.float64]) -> tuple[
         ok = (a > 0) & (xv >= x0) & (xv <= x2) & np.isfinite(yv) & (yv < cmin) & (i == j)
         cmin = np.where(ok, yv, cmin)
         best[:, 0] = np.where(ok, xv, best[:, 0])
+    elif grid.shape[1] == 2:
+        refined = _refine_2d(chi2, grid)
+        if refined is not None:
+            c2, at = refined
+            take = np.isfinite(c2) & (c2 < cmin)
+            cmin = np.where(take, c2, cmin)
+            best = np.where(take[:, None], np.stack([at[0], at[1]], axis=1), best)
     return cmin, best
+
+
+def _refine_2d(chi2: NDArray[np.float64], grid: NDArray[np.float64]):
+    """Quadratic refinement on the 3 x 3 stencil of a regular 2D product grid
+    (:func:`cevns.likelihood.core.refine_grid_minimum`); ``None`` for other grids."""
+    from ..likelihood.core import BranchGrid, refine_grid_minimum
+
+    axes = [np.unique(grid[:, k]) for k in range(2)]
+    if axes[0].size * axes[1].size != grid.shape[0] or min(a.size for a in axes) < 3:
+        return None
+    if any(not np.allclose(np.diff(a), a[1] - a[0]) for a in axes):
+        return None
+    index = tuple((int(np.searchsorted(axes[0], p[0])), int(np.searchsorted(axes[1], p[1]))) for p in grid)
+    bg = BranchGrid({"x": tuple(axes[0]), "y": tuple(axes[1])}, index)
+    c2, at = refine_grid_minimum(chi2.T, bg)
+    return c2, (at["x"], at["y"])
 
 
 class ToyProblem:

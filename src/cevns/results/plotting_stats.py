@@ -40,10 +40,18 @@ def plot_toy_histogram(delta_chi2, dof: int, path, title: str = "", ax=None):
 
 
 def plot_belt(result: dict, path, title: str | None = None):
-    """1D: observed Delta-chi2 with the FC critical values and the Wilks thresholds per CL;
-    2D: the accepted FC and Wilks points per CL."""
+    """1D: observed Delta-chi2 with the FC critical values and the Wilks thresholds per CL,
+    beside the toys' Delta-chi2 at the grid point nearest the best fit against chi2_1 (when
+    the result holds them); 2D: the accepted FC and Wilks points per CL."""
     plt = _plt()
-    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    toys = result.get("toy_delta_chi2") or {}
+    if len(result["params"]) == 1 and toys:  # belt, and the toys at the best fit against chi2_1
+        fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 3.8))
+        x = np.asarray(result["values"], dtype=float)
+        m = int(np.argmin(np.abs(x - result["best"][0])))
+        plot_toy_histogram(toys[str(m)], 1, None, f"toys at {result['params'][0]} = {x[m]:.4g}", ax=ax2)
+    else:
+        fig, ax = plt.subplots(figsize=(5.5, 3.8))
     colours = ["C0", "C1", "C2", "C3"]
     if len(result["params"]) == 1:
         x = np.asarray(result["values"], dtype=float)
