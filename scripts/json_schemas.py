@@ -19,6 +19,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA_DIR = ROOT / "src" / "cevns" / "schemas"
 
+#: a cheap toy problem: LAr 2020 (Gaussian chi2), sin^2 theta_W on 5 points, 20 toys
+_TOY_ARGS = ["-e", "lar-2020", "-r", "atzori2022", "-p", "sin2_theta_w", "--range", "0.15:0.35:5", "--toys", "20"]
+
 #: command -> argument lists whose --json output the schema must describe ("{tmp}": a scratch folder)
 SAMPLES: dict[str, list[list[str]]] = {
     "predict": [["predict", "--experiment", e, "--json"] for e in ("csi-2017", "csi-2021", "lar-2020")]
@@ -35,6 +38,12 @@ SAMPLES: dict[str, list[list[str]]] = {
                      "--couplings", "1e-7:1:10", "--out", "{tmp}/limits.png", "--json"]],
     "project": [["project", "--detector", "coh-cryo-csi-1", "--json"],
                 ["project", "--detector", "ccm", "--model", "lmu-ltau", "--masses", "1:1000:5", "--json"]],
+    "toys": [["toys", *_TOY_ARGS, "--at", "0.23", "--json"]],
+    "toys-merge": [["toys-merge", "{tmp}/toys_a.npz", "{tmp}/toys_b.npz", "--out", "{tmp}/toys.npz", "--json"]],
+    "fc": [["fc", *_TOY_ARGS, "--json"]],
+    "coverage": [["coverage", *_TOY_ARGS, "--at", "0.23", "--json"]],
+    "posterior": [["posterior", "-e", "lar-2020", "-r", "atzori2022", "--prior", "sin2_theta_w=flat:0.15:0.35",
+                   "--live-points", "20", "--json"]],
     "data check": [["data", "check", "--json"]],
     # fetch into a scratch data directory holding a verified copy of the release: nothing is downloaded
     "data fetch": [["data", "fetch", "csi-2017", "--json"]],
@@ -52,6 +61,10 @@ def run(argv: list[str], tmp: str) -> object:
     from cevns.cli import main
 
     env = None
+    if argv[0] == "toys-merge":  # its inputs: two halves of one toy run
+        for first, name in ((0, "toys_a"), (20, "toys_b")):
+            run(["toys", *_TOY_ARGS, "--at", "0.23", "--first-toy", str(first), "--out", f"{{tmp}}/{name}.npz", "--json"],
+                tmp)
     if argv[:2] == ["data", "fetch"]:
         import shutil
 

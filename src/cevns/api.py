@@ -14,6 +14,7 @@ Example
 
 from __future__ import annotations
 
+import math
 import os
 import platform
 import warnings
@@ -469,14 +470,17 @@ def _require_pyarrow() -> None:
 
 def scan(model: str, experiments, masses, couplings, out: str, recipe: str | None = "atzori2022",
          fixed: dict | None = None, checkpoint: str | None = None, progress=None, cl="2sigma", dof: int = 1,
-         electron_scattering: bool | None = None) -> ScanFileResult:
+         electron_scattering: bool | None = None, executor: str = "local", workers: int | None = None,
+         scheduler: str | None = None) -> ScanFileResult:
     """Full (mass, coupling) grid to ``out`` (.csv or .parquet) with a JSON provenance sidecar.
 
     Returns a :class:`cevns.results.ScanFileResult` (paths and the sidecar's metadata).
 
     Columns: mass_mev, g, chi2, delta_chi2, excluded, then every profiled nuisance
     (``<experiment>:<name>``). A checkpoint (default ``out + '.partial.npz'``) lets an
-    interrupted scan resume; files are written atomically.
+    interrupted scan resume; files are written atomically. ``executor`` (``local``,
+    ``processes``, ``dask``), ``workers`` and ``scheduler`` run the chunks elsewhere
+    (docs/statistics.md).
     """
     from .outputs import output_lock
     from .stats import delta_chi2_threshold
@@ -497,17 +501,26 @@ def scan(model: str, experiments, masses, couplings, out: str, recipe: str | Non
     an = _analysis(experiments, recipe, model, fixed, electron_scattering)
     _check_mediator_grid(an, masses, couplings)
     with output_lock(out_path):
-        return _scan_to_file(an, masses, couplings, out_path, sidecar, ck, progress, cl, dof, thr, fixed)
+        return _scan_to_file(an, masses, couplings, out_path, sidecar, ck, progress, cl, dof, thr, fixed,
+                             executor=executor, workers=workers, scheduler=scheduler,
+                             electron_scattering=electron_scattering, experiments=experiments, recipe=recipe,
+                             model=model)
 
 
 def _scan_to_file(an, masses, couplings, out_path: Path, sidecar: Path, ck: Path, progress, cl, dof, thr,
-                  fixed) -> ScanFileResult:
+                  fixed, executor: str = "local", workers: int | None = None, scheduler: str | None = None,
+                  electron_scattering: bool | None = None, experiments=(), recipe=None, model=None) -> ScanFileResult:
     import io
 
-    from .inference.scan import scan_grid
+    from .inference.scan import AnalysisChunks, scan_grid
     from .outputs import atomic_write_bytes, to_json
 
-    res = scan_grid(an, masses, couplings, checkpoint=ck, progress=progress)
+    chunks = None
+    if executor != "local":  # other processes rebuild the analysis from its names (picklable)
+        exps = (experiments,) if isinstance(experiments, str) else tuple(experiments)
+        chunks = AnalysisChunks(exps, recipe, model, _parse_values(fixed), electron_scattering)
+    res = scan_grid(an, masses, couplings, checkpoint=ck, progress=progress, executor=executor, workers=workers,
+                    scheduler=scheduler, chunks=chunks)
     mm, gg = np.meshgrid(res.masses_mev, res.couplings, indexing="ij")
     cols = {"mass_mev": mm.ravel(), "g": gg.ravel(), "chi2": res.chi2.ravel(), "delta_chi2": res.delta_chi2.ravel(),
             "excluded": (res.delta_chi2.ravel() > thr).astype(int)}
@@ -553,3 +566,127 @@ def project(detector: str, model: str | None = None, recipe: str | None = "atzor
 
     return _project(detector, model, recipe, years, pot, cl, masses, g_range, bands, discovery, tuple(combine_with),
                     fixed)
+
+
+# -- statistics at scale (issue #12): toys, Feldman-Cousins, coverage, posteriors --------
+
+
+def _toy_problem(experiments, params, grids, recipe, model, fixed, nuisances="drawn", asimov=False,
+                 electron_scattering=None):
+    from .inference.toys import AnalysisToys
+
+    exps = [experiments] if isinstance(experiments, str) else list(experiments)
+    params = [params] if isinstance(params, str) else list(params)
+    axes = [np.asarray(g, dtype=float) for g in grids]
+    if len(axes) != len(params):
+        raise ParameterError("give one grid per parameter")
+    mesh = np.stack([m.ravel() for m in np.meshgrid(*axes, indexing="ij")], axis=1)
+    return AnalysisToys(tuple(exps), recipe, model, tuple(params), mesh, _parse_values(fixed), nuisances, asimov,
+                        electron_scattering)
+
+
+def _stats_record(kind: str, problem, body: dict):
+    from .results import StatisticsResult
+
+    an = problem.analysis
+    return StatisticsResult(kind, an.experiments, an.recipe.name, an.model.name, body, provenance(an.recipe.name))
+
+
+def _nearest(problem, value) -> int:
+    d = np.sum((problem.grid - np.atleast_1d(np.asarray(value, dtype=float))[None, :]) ** 2, axis=1)
+    return int(np.argmin(d))
+
+
+def toys(experiments, param, values, at, n_toys: int = 1000, recipe: str | None = None, model: str | None = None,
+         fixed: dict | None = None, seed: int = 0, first_toy: int = 0, nuisances: str = "drawn", asimov: bool = False,
+         chunk_size: int = 500, executor: str = "local", workers: int | None = None, scheduler: str | None = None,
+         checkpoint=None, progress=None, out: str | None = None, electron_scattering: bool | None = None):
+    """Toys generated at ``param = at`` (the nearest grid value), each fitted on the grid ``values``.
+
+    Returns a :class:`~cevns.results.StatisticsResult` (kind ``toys``) with, per toy, the
+    Delta-chi2 at the generating point (``delta_chi2``), the best fit (``best``) and the
+    Wilks check (fraction below the chi2_1 quantiles). ``out`` saves the toys (``.npz``)
+    for :func:`merge_toy_files`."""
+    from .inference.frequentist import binomial_error
+    from .inference.toys import run_toys
+    from .stats import cl_probability, delta_chi2_threshold
+
+    prob = _toy_problem(experiments, [param], [values], recipe, model, fixed, nuisances, asimov, electron_scattering)
+    point = _nearest(prob, at)
+    ts = run_toys(prob, [point], 1 if asimov else n_toys, seed, first_toy, chunk_size, executor, workers, scheduler,
+                  checkpoint, progress)[point]
+    if out:
+        ts.save(out)
+    check = {}
+    for cl in ("1sigma", "90%", "2sigma"):
+        frac = float(np.mean(ts.delta_chi2 <= delta_chi2_threshold(cl, 1)))
+        check[cl] = {"coverage": frac, "error": binomial_error(frac, ts.toy.size), "expected": cl_probability(cl)}
+    body = {"param": param, "values": np.asarray(values, dtype=float).tolist(), "point": float(prob.grid[point, 0]),
+            "n_toys": int(ts.toy.size), "seed": int(seed), "first_toy": int(first_toy), "nuisances": nuisances,
+            "asimov": bool(asimov), "toy": ts.toy.tolist(), "delta_chi2": ts.delta_chi2.tolist(),
+            "best": ts.best[:, 0].tolist(), "wilks_check": check}
+    return _stats_record("toys", prob, body)
+
+
+def merge_toy_files(paths, out: str) -> dict:
+    """Merge toy files (``.npz`` from :func:`toys` with ``out``) of the same job into ``out``."""
+    from .inference.toys import ToySet, merge_toys
+
+    merged = merge_toys([ToySet.load(p) for p in paths])
+    merged.save(out)
+    return {"out": str(out), "n_toys": int(merged.toy.size), "point": merged.point, "seed": merged.seed}
+
+
+def fc(experiments, params, grids, n_toys: int = 1000, recipe: str | None = None, model: str | None = None,
+       cls=("1sigma",), fixed: dict | None = None, seed: int = 0, nuisances: str = "drawn", ordering: str = "lr",
+       chunk_size: int = 500, executor: str = "local", workers: int | None = None, scheduler: str | None = None,
+       checkpoint=None, progress=None, electron_scattering: bool | None = None):
+    """Feldman-Cousins (or central Neyman) confidence intervals of 1 or 2 parameters from
+    ``n_toys`` toys per grid point, with the Wilks intervals and the Wilks check beside them
+    (:func:`cevns.inference.frequentist.belt`; kind ``fc``)."""
+    from .inference.frequentist import belt
+
+    prob = _toy_problem(experiments, params, grids, recipe, model, fixed, nuisances, False, electron_scattering)
+    body = belt(prob, n_toys, list(cls), seed, ordering, chunk_size, executor, workers, scheduler, checkpoint, progress)
+    return _stats_record("fc", prob, body)
+
+
+def coverage(experiments, param, values, at, n_toys: int = 1000, recipe: str | None = None, model: str | None = None,
+             cls=("1sigma",), method: str = "wilks", fixed: dict | None = None, seed: int = 0,
+             nuisances: str = "drawn", belt_toys: int = 1000, chunk_size: int = 500, executor: str = "local",
+             workers: int | None = None, scheduler: str | None = None, checkpoint=None, progress=None,
+             electron_scattering: bool | None = None):
+    """Coverage of the Wilks (or FC) interval of ``param`` at the true value ``at`` (nearest
+    grid value) from ``n_toys`` toys, with its binomial error (kind ``coverage``)."""
+    from .inference.frequentist import coverage as _coverage
+
+    prob = _toy_problem(experiments, [param], [values], recipe, model, fixed, nuisances, False, electron_scattering)
+    body = _coverage(prob, _nearest(prob, at), n_toys, list(cls), seed, method, belt_toys, chunk_size=chunk_size,
+                     executor=executor, workers=workers, scheduler=scheduler, checkpoint=checkpoint, progress=progress)
+    return _stats_record("coverage", prob, body)
+
+
+def posterior(experiments, priors, recipe: str | None = None, model: str | None = None, fixed: dict | None = None,
+              sampler: str = "ultranest", seed: int = 0, live_points: int = 400, cls=("1sigma",),
+              electron_scattering: bool | None = None, sm_point: dict | None = None):
+    """Posterior of the parameters with ``priors`` (``Prior`` objects or ``NAME=KIND:A:B`` texts)
+    by nested sampling (:func:`cevns.inference.bayes.sample`; kind ``posterior``). With
+    ``sm_point`` ({param: value}) also the deviation of the best sampled point from it,
+    sqrt(chi2(sm_point) - chi2_min) in sigma (likelihood-ratio test, 1 dof per parameter)."""
+    from .inference.bayes import Prior, check_priors, sample
+    from .results import StatisticsResult
+
+    an = _analysis(experiments, recipe, model, fixed, electron_scattering)
+    pri = [p if isinstance(p, Prior) else Prior.parse(p) for p in priors]
+    check_priors(pri, an.model.parameters)
+
+    def chi2_batch(values):
+        return an.evaluate(values)[0]
+
+    body = sample(chi2_batch, pri, sampler, seed, live_points, list(cls))
+    if sm_point:
+        chi2_sm = an.chi2_scalar({**body["max_likelihood"]["point"], **sm_point})
+        body["chi2_sm"] = chi2_sm
+        body["deviation_from_sm_sigma"] = math.sqrt(max(chi2_sm - body["max_likelihood"]["chi2"], 0.0))
+    return StatisticsResult("posterior", an.experiments, an.recipe.name, an.model.name, body,
+                            provenance(an.recipe.name))

@@ -602,5 +602,226 @@ def project(detector, model, recipe, exposure_years, pot, cl, masses, combine, f
     _emit(result, as_json, human)
 
 
+
+# -- statistics at scale (issue #12): cevns toys, fc, coverage, posterior ----------------
+
+
+def _stats_options(f):
+    """Options shared by the toy-based commands: toys, seed, executor, workers, scheduler, chunking."""
+    opts = [
+        click.option("--toys", "n_toys", default=1000, show_default=True, type=click.IntRange(1, None),
+                     help="Toys per point."),
+        click.option("--seed", default=0, show_default=True, type=click.IntRange(0, None), help="Random seed."),
+        click.option("--nuisances", default="drawn", show_default=True, type=click.Choice(["drawn", "fixed", "nominal"]),
+                     help="Toys' nuisances: drawn from their priors around the values fitted to the data, fixed there, or 0."),
+        click.option("--executor", default="local", show_default=True, type=click.Choice(["local", "processes", "dask"]),
+                     help="Where the chunks run: this process, local cores, or dask.distributed."),
+        click.option("--workers", default=None, type=click.IntRange(1, None), help="Worker processes (default: all cores)."),
+        click.option("--scheduler", default=None, metavar="ADDRESS", help="Dask scheduler (with --executor dask)."),
+        click.option("--chunk", "chunk_size", default=500, show_default=True, type=click.IntRange(1, None),
+                     help="Toys per task."),
+        click.option("--checkpoint", default=None, metavar="DIR", help="Keep finished chunks in DIR; a rerun resumes."),
+    ]
+    for opt in reversed(opts):
+        f = opt(f)
+    return f
+
+
+def _tqdm_progress(as_json: bool, label: str):
+    """A tqdm bar on a terminal (never in --json output or when stderr is not a terminal)."""
+    if as_json or not sys.stderr.isatty():
+        return None, lambda: None
+    try:
+        from tqdm import tqdm
+    except ImportError:  # the progress extra (pip install 'cevns[progress]') is not installed
+        return None, lambda: None
+
+    bar = tqdm(total=1, desc=label, file=sys.stderr, unit="chunk")
+
+    def cb(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    return cb, bar.close
+
+
+def _fmt_intervals(ivs) -> str:
+    return " U ".join(f"[{lo:.4g}, {hi:.4g}]" for lo, hi in ivs) or "(none on the grid)"
+
+
+@main.command("toys")
+@common_options
+@_stats_options
+@click.option("--param", "-p", required=True, help="Parameter fitted in every toy.")
+@click.option("--range", "grid", required=True, help="LO:HI:N grid on which each toy is fitted.")
+@click.option("--at", "at", required=True, type=float, help="Value at which the toys are generated (nearest grid value).")
+@click.option("--first-toy", default=0, show_default=True, type=click.IntRange(0, None),
+              help="Index of the first toy (split a job into runs whose files merge).")
+@click.option("--asimov", is_flag=True, help="The expectation itself (Asimov data) instead of Poisson toys.")
+@click.option("--out", default=None, metavar="FILE.npz", help="Save the toys (merge files with `cevns toys-merge`).")
+@click.option("--plot", "plot_file", default=None, help="Histogram of the toys' Delta-chi2 against chi2_1 to FILE.")
+def toys_cmd(es, experiments, recipe, model, fixed, as_json, n_toys, seed, nuisances, executor, workers, scheduler,
+             chunk_size, checkpoint, param, grid, at, first_toy, asimov, out, plot_file) -> None:
+    """Pseudo-experiments at one point, each fitted on a grid; the Wilks check of their Delta-chi2."""
+    cb, close = _tqdm_progress(as_json, "toys")
+    try:
+        result = _run(api.toys, _split(experiments), param, _range(grid), at, n_toys, recipe, model, _values(fixed),
+                      seed, first_toy, nuisances, asimov, chunk_size, executor, workers, scheduler, checkpoint, cb, out,
+                      _es(es))
+    finally:
+        close()
+    if plot_file:
+        from .results.plotting_stats import plot_toy_histogram
+
+        plot_toy_histogram(result["delta_chi2"], 1, plot_file, f"{param} = {result['point']:.4g}")
+
+    def human(r) -> None:
+        click.echo(f"{r['n_toys']} toys at {param} = {r['point']:.5g} ({', '.join(r['experiments'])}, {r['recipe']})")
+        for cl, c in r["wilks_check"].items():
+            click.echo(f"  Wilks check {cl:>7s}: P(Delta-chi2 <= chi2_1 quantile) = {c['coverage']:.4f} "
+                       f"+- {c['error']:.4f} (expected {c['expected']:.4f})")
+
+    _emit(result, as_json, human)
+
+
+@main.command("toys-merge")
+@click.argument("files", nargs=-1, required=True)
+@click.option("--out", required=True, metavar="FILE.npz", help="Merged toy file.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def toys_merge(files, out, as_json) -> None:
+    """Merge toy files of the same job (same configuration, seed and point)."""
+    result = _run(api.merge_toy_files, list(files), out)
+    _emit(result, as_json, lambda r: click.echo(f"{r['n_toys']} toys -> {r['out']}"))
+
+
+def _axis(spec: str) -> tuple[str, list[float]]:
+    try:
+        name, rest = spec.split(":", 1)
+    except ValueError:
+        raise click.BadParameter(f"{spec!r}: use PARAM:LO:HI:N") from None
+    return name, _range(rest)
+
+
+@main.command("fc")
+@common_options
+@_stats_options
+@click.option("--param", "-p", default=None, help="Parameter (1D; with --range).")
+@click.option("--range", "grid", default=None, help="LO:HI:N grid of the belt (its range is the allowed region).")
+@click.option("--x", "x_spec", default=None, help="2D: PARAM:LO:HI:N of the first parameter.")
+@click.option("--y", "y_spec", default=None, help="2D: PARAM:LO:HI:N of the second parameter.")
+@click.option("--cl", default="1sigma,90%", show_default=True, help="Comma-separated CLs.")
+@click.option("--ordering", default="lr", show_default=True, type=click.Choice(["lr", "central"]),
+              help="lr: Feldman-Cousins; central: Neyman with central intervals of the best fit (1D).")
+@click.option("--plot", "plot_file", default=None, help="Belt (1D) or regions (2D) with the Wilks ones to FILE.")
+def fc_cmd(es, experiments, recipe, model, fixed, as_json, n_toys, seed, nuisances, executor, workers, scheduler,
+           chunk_size, checkpoint, param, grid, x_spec, y_spec, cl, ordering, plot_file) -> None:
+    """Feldman-Cousins intervals from toys, beside the Wilks intervals and the Wilks check."""
+    import numpy as np
+
+    if x_spec or y_spec:
+        if not (x_spec and y_spec) or param or grid:
+            raise click.UsageError("2D belts need both --x and --y (and no --param/--range)")
+        (px, gx), (py, gy) = _axis(x_spec), _axis(y_spec)
+        params, grids = [px, py], [gx, gy]
+    else:
+        if not (param and grid):
+            raise click.UsageError("give --param P --range LO:HI:N (1D) or --x and --y (2D)")
+        params, grids = [param], [_range(grid)]
+    cb, close = _tqdm_progress(as_json, "fc toys")
+    try:
+        result = _run(api.fc, _split(experiments), params, grids, n_toys, recipe, model, _split(cl), _values(fixed), seed,
+                      nuisances, ordering, chunk_size, executor, workers, scheduler, checkpoint, cb, _es(es))
+    finally:
+        close()
+    if plot_file:
+        from .results.plotting_stats import plot_belt
+
+        plot_belt(result.to_dict(), plot_file)
+
+    def human(r) -> None:
+        click.echo(f"{r['param']}: {'Feldman-Cousins' if ordering == 'lr' else 'Neyman (central)'}, "
+                   f"{r['n_toys']} toys per point ({', '.join(r['experiments'])}, {r['model']}, {r['recipe']})")
+        for c in r["intervals"]:
+            chk = r["wilks_check"][c]
+            cov = np.asarray(chk["coverage"])
+            if len(params) == 1:
+                click.echo(f"  {c:>7s}  FC {_fmt_intervals(r['intervals'][c])}   Wilks {_fmt_intervals(r['wilks_intervals'][c])}")
+            else:
+                click.echo(f"  {c:>7s}  FC accepts {sum(r['intervals'][c])} of {len(r['intervals'][c])} points, "
+                           f"Wilks {sum(r['wilks_intervals'][c])}")
+            click.echo(f"           Wilks check: P(Delta-chi2 <= chi2_{len(params)} quantile) from {cov.min():.3f} to "
+                       f"{cov.max():.3f} over the grid (expected {chk['expected']:.3f})")
+
+    _emit(result, as_json, human)
+
+
+@main.command("coverage")
+@common_options
+@_stats_options
+@click.option("--param", "-p", required=True, help="Parameter.")
+@click.option("--range", "grid", required=True, help="LO:HI:N grid on which each toy is fitted.")
+@click.option("--at", "at", required=True, type=float, help="True value (nearest grid value).")
+@click.option("--cl", default="1sigma", show_default=True, help="Comma-separated CLs.")
+@click.option("--method", default="wilks", show_default=True, type=click.Choice(["wilks", "fc"]), help="Interval method.")
+@click.option("--belt-toys", default=1000, show_default=True, type=click.IntRange(1, None),
+              help="Toys of the critical value (method fc; independent stream).")
+@click.option("--plot", "plot_file", default=None, help="Histogram of the toys' Delta-chi2 against chi2_1 to FILE.")
+def coverage_cmd(es, experiments, recipe, model, fixed, as_json, n_toys, seed, nuisances, executor, workers, scheduler,
+                 chunk_size, checkpoint, param, grid, at, cl, method, belt_toys, plot_file) -> None:
+    """Coverage of an interval method at a true value, with its binomial error."""
+    cb, close = _tqdm_progress(as_json, "coverage toys")
+    try:
+        result = _run(api.coverage, _split(experiments), param, _range(grid), at, n_toys, recipe, model, _split(cl),
+                      method, _values(fixed), seed, nuisances, belt_toys, chunk_size, executor, workers, scheduler,
+                      checkpoint, cb, _es(es))
+    finally:
+        close()
+    if plot_file:
+        from .results.plotting_stats import plot_toy_histogram
+
+        plot_toy_histogram(result["toy_delta_chi2"], 1, plot_file, f"{param} = {result['true_value'][0]:.4g}")
+
+    def human(r) -> None:
+        click.echo(f"coverage of the {r['method']} interval of {param} at {r['true_value'][0]:.5g}, {r['n_toys']} toys")
+        for c, v in r["coverage"].items():
+            click.echo(f"  {c:>7s}: {v['coverage']:.4f} +- {v['error']:.4f} (nominal {v['expected']:.4f})")
+
+    _emit(result, as_json, human)
+
+
+
+@main.command("posterior")
+@common_options
+@click.option("--prior", "priors", multiple=True, required=True,
+              help="NAME=KIND:A:B with KIND flat (A..B), log-flat (A..B, A > 0) or gaussian (mean A, width B); repeat.")
+@click.option("--sampler", default="ultranest", show_default=True, type=click.Choice(["ultranest", "nautilus", "dynesty"]))
+@click.option("--live-points", default=400, show_default=True, type=click.IntRange(10, None))
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(0, None), help="Random seed.")
+@click.option("--cl", default="1sigma", show_default=True, help="Comma-separated CLs of the credible intervals.")
+@click.option("--sm", "sm_values", default=None, help="NAME=VALUE,... of the SM point: report the best fit's deviation from it.")
+@click.option("--plot", "plot_file", default=None, help="Corner plot of the posterior to FILE.")
+def posterior_cmd(es, experiments, recipe, model, fixed, as_json, priors, sampler, live_points, seed, cl, sm_values,
+                  plot_file) -> None:
+    """Posterior, credible intervals and evidence by nested sampling."""
+    result = _run(api.posterior, _split(experiments), list(priors), recipe, model, _values(fixed), sampler, seed,
+                  live_points, _split(cl), _es(es), _values(sm_values) or None)
+    if plot_file:
+        from .results.plotting_stats import plot_corner
+
+        plot_corner(result["samples"], None, result["params"], plot_file)
+
+    def human(r) -> None:
+        click.echo(f"{r['sampler']}: {r['n_calls']} likelihood calls, {r['time_s']:.1f} s, "
+                   f"ln Z = {r['log_evidence']:.3f}")
+        for c, ivs in r["intervals"].items():
+            for n, (lo, hi) in ivs.items():
+                click.echo(f"  {c:>7s} {n}: [{lo:.5g}, {hi:.5g}]  (median {r['median'][n]:.5g})")
+        if "deviation_from_sm_sigma" in r:
+            click.echo(f"  best fit deviates from the SM point by {r['deviation_from_sm_sigma']:.2f} sigma")
+
+    _emit(result, as_json, human)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -75,20 +75,28 @@ def profile_gaussian(
     n: NDArray[np.float64],
     sigma2: NDArray[np.float64],
     sigmas: NDArray[np.float64],
+    centre: NDArray[np.float64] | None = None,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Minimise sum (n - mu0 - eta.T)^2/sigma^2 + sum (eta/sigma_k)^2 over eta, exactly.
+    """Minimise sum (n - mu0 - eta.T)^2/sigma^2 + sum ((eta - c)/sigma_k)^2 over eta, exactly.
 
-    Shapes: mu0 (P, B), templates (P, K, B), n and sigma2 (B,), sigmas (K,).
+    ``centre`` c (K,) or (P, K): the centres of the Gaussian constraints (default 0; the
+    auxiliary measurements of pseudo-experiments, :mod:`cevns.inference.toys`).
+
+    Shapes: mu0 (P, B), templates (P, K, B), n and sigma2 (B,) or (P, B) (one per row), sigmas (K,).
     Returns (chi2 (P,), eta (P, K)).
     """
     w = 1.0 / np.asarray(sigma2, dtype=float)
     resid = np.asarray(n, dtype=float) - mu0
-    tw = templates * w
-    a = np.einsum("pkb,plb->pkl", tw, templates) + np.diag(_penalty_matrix(sigmas))[None]
+    tw = templates * (w[:, None, :] if w.ndim == 2 else w)  # sigma2 (N, B): one per row (toys)
+    pen = _penalty_matrix(sigmas)
+    a = np.einsum("pkb,plb->pkl", tw, templates) + np.diag(pen)[None]
     b = np.einsum("pkb,pb->pk", tw, resid)
+    if centre is not None:
+        b = b + pen * centre
     eta = np.linalg.solve(a, b[..., None])[..., 0]
     mu = mu0 + np.einsum("pk,pkb->pb", eta, templates)
-    chi2 = gaussian_chi2(mu, n, sigma2) + np.sum(eta**2 * _penalty_matrix(sigmas), axis=-1)
+    dev = eta if centre is None else eta - centre
+    chi2 = gaussian_chi2(mu, n, sigma2) + np.sum(dev**2 * pen, axis=-1)
     return chi2, eta
 
 
@@ -138,6 +146,7 @@ def poisson_newton(
     offsets: NDArray[np.float64] | None = None,
     max_iter: int = 50,
     tol: float = 1e-9,
+    centre: NDArray[np.float64] | None = None,
 ) -> NewtonState:
     """The Newton solve of :func:`profile_poisson`, from ``eta0`` (default 0), with pruning.
 
@@ -152,24 +161,42 @@ def poisson_newton(
     reached in its group: with all nuisances penalised, the objective is strongly convex,
     f(y) >= f(x) + g.(y - x) + sum_k pen_k (y_k - x_k)^2 (the Poisson part is convex), so
     f_min >= f(x) - sum_k g_k^2 / (4 pen_k) at any iterate x (also under the lower bounds).
+
+    ``centre`` (N, K): per-row centres of the Gaussian constraints (pseudo-experiments'
+    auxiliary measurements), default 0; ``n`` may be (N, B), one observed vector per row.
     """
     n = np.asarray(n, dtype=float)
     p_count, k_count, _ = templates.shape
     pen = _penalty_matrix(sigmas)
     lower = np.full(k_count, -np.inf) if eta_lower is None else np.asarray(eta_lower, dtype=float)
-    pos = n > 0
-    n_log_n = float(np.sum(n[pos] * np.log(n[pos])))
-    n_sum = float(n.sum())
+    per_row = n.ndim == 2  # one observed vector per row (pseudo-experiments, cevns.inference.toys)
+    if per_row and n.shape[0] != p_count:
+        raise ValueError(f"observed has {n.shape[0]} rows for {p_count} rows of templates")
+    pos_all = n > 0
+    n_log_n_all, n_sum_all = observed_constants(n)
     eye = np.eye(k_count)[None]
     all_penalised = bool(np.all(pen > 0))
     pruning = groups is not None and all_penalised
     off = np.zeros(p_count) if offsets is None else np.asarray(offsets, dtype=float)
 
-    def objective(m0, tpl, e):
+    def rows_of(r):  # observed, its positive bins and constants of rows r (all rows: r None)
+        if not per_row or r is None:
+            return n, pos_all, n_log_n_all, n_sum_all
+        return n[r], pos_all[r], n_log_n_all[r], n_sum_all[r]
+
+    cen = None if centre is None else np.broadcast_to(np.asarray(centre, dtype=float), (p_count, k_count))
+
+    def dev(e, r=None):  # distance of the nuisances from their constraints' centres
+        if cen is None:
+            return e
+        return e - (cen if r is None else cen[r])
+
+    def objective(m0, tpl, e, r=None):
+        nr, pos, n_log_n, n_sum = rows_of(r)
         mu = m0 + np.matmul(e[:, None, :], tpl)[:, 0, :]
         bad = np.any((mu < 0) | ((mu <= 0) & pos), axis=-1)
         log_mu = np.log(np.where(pos, np.maximum(mu, 1e-300), 1.0))
-        val = 2.0 * (mu.sum(axis=-1) - n_sum + n_log_n - log_mu @ n) + np.sum(e**2 * pen, axis=-1)
+        val = 2.0 * (mu.sum(axis=-1) - n_sum + n_log_n - dot_observed(log_mu, nr)) + np.sum(dev(e, r)**2 * pen, axis=-1)
         return np.where(bad, np.inf, val), mu
 
     eta = np.zeros((p_count, k_count)) if eta0 is None else np.array(eta0, dtype=float)
@@ -183,9 +210,10 @@ def poisson_newton(
         if active.size == 0:
             break
         m, e, fa = mu[active], eta[active], f[active]
+        n_a = n[active] if per_row else n
         safe = m > 0
-        ratio = np.where(safe, n / np.where(safe, m, 1.0), 0.0)
-        grad = 2.0 * np.matmul(tpl_a, (1.0 - ratio)[:, :, None])[:, :, 0] + 2.0 * pen * e
+        ratio = np.where(safe, n_a / np.where(safe, m, 1.0), 0.0)
+        grad = 2.0 * np.matmul(tpl_a, (1.0 - ratio)[:, :, None])[:, :, 0] + 2.0 * pen * dev(e, active)
         if pruning:
             with np.errstate(invalid="ignore"):
                 lb = fa - np.sum(grad**2 / (4.0 * pen), axis=-1)
@@ -224,9 +252,9 @@ def poisson_newton(
         for _ in range(40):
             cand = np.maximum(e[pending] + t * step[pending], lower)
             if pending.size == active.size:
-                fc, muc = objective(m0_a, tpl_a, cand)
+                fc, muc = objective(m0_a, tpl_a, cand, active)
             else:
-                fc, muc = objective(m0_a[pending], tpl_a[pending], cand)
+                fc, muc = objective(m0_a[pending], tpl_a[pending], cand, active[pending])
             ok = fc <= fa[pending] + 1e-12
             acc = pending[ok]
             new_e[acc], new_f[acc], new_mu[acc] = cand[ok], fc[ok], muc[ok]
@@ -241,6 +269,22 @@ def poisson_newton(
             active, tpl_a, m0_a = active[keep], tpl_a[keep], m0_a[keep]
     bound = np.where(paused, bound, f)
     return NewtonState(f, eta, bound, paused)
+
+
+def observed_constants(n: NDArray[np.float64]):
+    """sum n ln n and sum n of an observed vector (floats), or of each row of ``(N, B)`` observed ones (arrays)."""
+    n = np.asarray(n, dtype=float)
+    if n.ndim == 1:
+        pos = n > 0
+        return float(np.sum(n[pos] * np.log(n[pos]))), float(n.sum())
+    with np.errstate(divide="ignore", invalid="ignore"):
+        nln = np.where(n > 0, n * np.log(np.where(n > 0, n, 1.0)), 0.0)
+    return nln.sum(axis=-1), n.sum(axis=-1)
+
+
+def dot_observed(a: NDArray[np.float64], n: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``a @ n`` for one observed vector ``n`` (B,), the row-wise product for ``(N, B)`` ones."""
+    return a @ n if n.ndim == 1 else np.einsum("rb,rb->r", a, n)
 
 
 _SIGMA_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*sigma\s*$", re.IGNORECASE)

@@ -149,8 +149,15 @@ def evaluate_in_chunks(
     checkpoint: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
     stop_after_chunks: int | None = None,
+    executor: str = "local",
+    workers: int | None = None,
+    scheduler: str | None = None,
 ) -> tuple[NDArray[np.float64], dict[str, NDArray[np.float64]]]:
     """chi2 and the ``extras`` arrays of ``evaluate`` at a flat list of parameter points, chunk by chunk.
+
+    ``executor`` (``local``, ``processes``, ``dask``; :mod:`.executors`) runs the chunks
+    elsewhere; ``evaluate`` must then be picklable (:class:`AnalysisChunks`). Checkpoints
+    are written by this process as chunks arrive, in any order.
 
     ``points`` maps each parameter to a (P,) array; ``evaluate`` gets consecutive slices
     of at most ``chunk_size`` points, so memory is bounded by the chunk, not by P. With
@@ -177,6 +184,28 @@ def evaluate_in_chunks(
         loaded = _load_checkpoint(Path(checkpoint), key, n, n_chunks, extras)
         if loaded is not None:
             chi2, done, extra = loaded
+    if executor != "local":
+        from .executors import run_tasks
+
+        todo = [c for c in range(n_chunks) if not done[c]]
+        slices = [slice(c * chunk_size, min((c + 1) * chunk_size, n)) for c in todo]
+        if progress:
+            progress(int(done.sum()), n_chunks)
+
+        def on_result(j: int, res) -> None:
+            sl = slices[j]
+            chi2[sl] = res[0]
+            for k in extras:
+                extra[k][sl] = res[1][k]
+            done[todo[j]] = True
+            if checkpoint is not None:
+                _save_checkpoint(Path(checkpoint), key, chi2, done, extra)
+            if progress:
+                progress(int(done.sum()), n_chunks)
+
+        run_tasks(_evaluate_chunk, [(evaluate, {k: v[sl] for k, v in flat.items()}) for sl in slices], on_result,
+                  executor, workers, scheduler)
+        return chi2, extra
     n_run = 0
     for c in range(n_chunks):
         if done[c]:
@@ -199,6 +228,32 @@ def evaluate_in_chunks(
     return chi2, extra
 
 
+def _evaluate_chunk(task):
+    evaluate, points = task
+    return evaluate(points)
+
+
+@dataclass
+class AnalysisChunks:
+    """Picklable chunk evaluator of a mass-coupling scan: worker processes rebuild the
+    analysis from its configuration (``api`` arguments), once per process."""
+
+    experiments: tuple[str, ...]
+    recipe: str | None
+    model: str | None
+    fixed: dict
+    electron_scattering: bool | None = None
+
+    def __call__(self, p: dict[str, NDArray]) -> tuple[NDArray, dict[str, NDArray]]:
+        from .toys import _analysis_cached
+
+        an = _analysis_cached(json.dumps({"experiments": list(self.experiments), "recipe": self.recipe,
+                                          "model": self.model, "fixed": self.fixed, "es": self.electron_scattering},
+                                         sort_keys=True))
+        mass_name, coupling_name = mediator_parameters(an)
+        return _evaluate_points(an, p[mass_name], p[coupling_name])
+
+
 def scan_grid(
     analysis: Analysis,
     masses_mev: NDArray[np.float64],
@@ -207,13 +262,21 @@ def scan_grid(
     checkpoint: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
     stop_after_chunks: int | None = None,
+    executor: str = "local",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    chunks: AnalysisChunks | None = None,
 ) -> ScanResult:
     """Profiled chi2 on the full grid, chunk by chunk (:func:`evaluate_in_chunks`).
 
     With ``checkpoint`` the finished chunks are saved (atomically) after each chunk and a
     rerun with the same configuration resumes from them. ``stop_after_chunks`` stops
     early (used by tests to simulate an interruption) and raises ``KeyboardInterrupt``.
+    ``executor`` other than ``local`` needs ``chunks``, the picklable description of the
+    same analysis (:class:`AnalysisChunks`).
     """
+    if executor != "local" and chunks is None:
+        raise ParameterError("scans on other executors need the analysis described by AnalysisChunks")
     masses = np.asarray(masses_mev, dtype=float)
     cpl = np.asarray(couplings, dtype=float)
     validate_grid(masses, cpl)
@@ -224,9 +287,10 @@ def scan_grid(
     def evaluate(p: dict[str, NDArray]) -> tuple[NDArray, dict[str, NDArray]]:
         return _evaluate_points(analysis, p[mass_name], p[coupling_name])
 
-    chi2, nus = evaluate_in_chunks(evaluate, {mass_name: mm.ravel(), coupling_name: gg.ravel()}, names,
+    chi2, nus = evaluate_in_chunks(evaluate if executor == "local" else chunks,
+                                   {mass_name: mm.ravel(), coupling_name: gg.ravel()}, names,
                                    _config_hash(analysis, masses, cpl), chunk_size, checkpoint, progress,
-                                   stop_after_chunks)
+                                   stop_after_chunks, executor, workers, scheduler)
     shape = mm.shape
     signal = nus.pop("__signal__").reshape(shape)
     chi2_sm_, signal_sm = _sm_point(analysis)

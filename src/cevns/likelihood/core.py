@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from ..errors import ParameterError
 from ..experiments.common import ExperimentSetup
 from ..prediction import BinnedCEvNS
 from ..stats import limited_blas_threads, poisson_newton, profile_gaussian, profile_poisson
@@ -641,6 +642,81 @@ class ExperimentLikelihood:
         else:
             chi2, eta = profile_poisson(mu0, templates, self.observed, sigmas, eta_lower=lower)
         return chi2, eta, comps
+
+    # -- pseudo-experiments (cevns.inference.toys): many observed vectors against fixed points --
+
+    def prepare_points(self, terms) -> dict:
+        """What :meth:`profile_observed` needs of ``P`` fixed model points, computed once:
+        the signal and background components (linear nuisances only) or their template
+        morphs (non-linear nuisances, ``nonlinear == "morph"``)."""
+        if type(self).profile is not ExperimentLikelihood.profile:
+            raise ParameterError(f"{self.experiment} under recipe {self.recipe}: its likelihood ({self.form}) has no "
+                                 "profiled form for pseudo-experiments; choose a recipe with a Poisson or Gaussian chi2")
+        if len(self.branches) == 1:
+            b = self.branches[0]
+            terms = terms(b.cevns) if callable(terms) else terms
+            sig = self.signal_parts(terms, b)
+            return {"kind": "linear", "sig": sig, "backgrounds": b.backgrounds, "points": sig["cevns"].shape[0]}
+        if self.morph is not None and self.nonlinear == "morph":
+            comps = self.morph_components(terms)
+            p_count = max(c.parts[0].values.shape[0] for c in comps.values())
+            return {"kind": "morph", "comps": comps, "points": p_count}
+        raise ParameterError(f"{self.experiment} under recipe {self.recipe}: pseudo-experiments need the non-linear "
+                             "nuisances as morphs; set nonlinear_nuisances = \"morph\" in the recipe")
+
+    def constraint_widths(self) -> NDArray[np.float64]:
+        """Prior widths of the nuisances in the order the solvers take them: the linear ones,
+        then (morph) the non-linear axes; ``inf`` where a nuisance has no constraint."""
+        w = [np.inf if nu.sigma is None else nu.sigma for nu in self.nuisances]
+        if self.morph is not None and self.nonlinear == "morph" and len(self.branches) > 1:
+            w += [np.inf if ax.sigma is None else ax.sigma for ax in self.morph.axes]
+        return np.array(w, dtype=float)
+
+    def profile_observed(self, prepared: dict, observed: NDArray[np.float64], centres: NDArray[np.float64] | None = None,
+                         max_rows: int = 4096) -> NDArray[np.float64]:
+        """Profiled chi2 ``(N, P)`` of each of ``N`` observed vectors ``(N, B)`` at each of the
+        ``P`` prepared points (:meth:`prepare_points`): the rows (vector, point) are solved in
+        batches of at most ``max_rows`` by the same solvers as :meth:`profile`, each row on its own.
+        ``centres`` ``(N, D)`` (D as :meth:`constraint_widths`) are the centres of the nuisances'
+        Gaussian constraints for each observed vector (its auxiliary measurements), default 0."""
+        obs = np.atleast_2d(np.asarray(observed, dtype=float))
+        n_obs, p_count = obs.shape[0], prepared["points"]
+        out = np.empty((n_obs, p_count))
+        per = max(1, max_rows // max(p_count, 1))
+        sigma2_of = self.extra.get("sigma2_of")
+        with limited_blas_threads():
+            for lo in range(0, n_obs, per):
+                sub = obs[lo : lo + per]
+                rows = np.tile(np.arange(p_count), sub.shape[0])
+                n_rows = np.repeat(sub, p_count, axis=0)
+                cen = None if centres is None else np.repeat(np.asarray(centres, dtype=float)[lo : lo + per], p_count, axis=0)
+                if prepared["kind"] == "linear":
+                    sig = {k: _batch_rows(v, rows) if np.ndim(v) == 2 and np.shape(v)[0] == p_count
+                           else np.broadcast_to(v, (rows.size, obs.shape[1])) for k, v in prepared["sig"].items()}
+                    _, mu0, templates, sigmas, lower = self._linear_problem(sig, prepared["backgrounds"])
+                    if self.form == "gaussian":
+                        s2 = sigma2_of(n_rows) if sigma2_of is not None else self.sigma2
+                        chi2, _ = profile_gaussian(mu0, templates, n_rows, s2, sigmas, centre=cen)
+                    else:
+                        chi2 = poisson_newton(mu0, templates, n_rows, sigmas, lower, centre=cen).chi2
+                else:
+                    comps = {k: c.rows(rows) for k, c in prepared["comps"].items()}
+                    targets = [list(nu.target.split("+")) for nu in self.nuisances]
+                    sigmas = np.array([np.inf if nu.sigma is None else nu.sigma for nu in self.nuisances])
+                    chi2 = profile_morphed(comps, n_rows, self.morph.axes, targets,
+                                           [nu.multiplier for nu in self.nuisances], sigmas, rows.size,
+                                           centre=cen).chi2
+                out[lo : lo + sub.shape[0]] = chi2.reshape(sub.shape[0], p_count)
+        return out
+
+    def nominal_components(self, terms) -> dict[str, NDArray[np.float64]]:
+        """Components ``(P, B)`` (signal processes and backgrounds) with every nuisance at its
+        nominal value (the branch whose non-linear nuisances are all 0, else the first)."""
+        b = next((br for br in self.branches if all(v == 0 for v in br.label.values())), self.branches[0])
+        t = terms(b.cevns) if callable(terms) else terms
+        sig = self.signal_parts(t, b)
+        p = sig["cevns"].shape[0]
+        return {**sig, **{k: np.broadcast_to(v, (p, v.shape[-1])) for k, v in b.backgrounds.items()}}
 
     def _fitted_parts(self, comps: dict, eta: NDArray[np.float64]) -> dict[str, NDArray[np.float64]]:
         """Fitted component counts: each component times (1 + its normalisation nuisances)."""

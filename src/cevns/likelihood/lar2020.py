@@ -57,7 +57,9 @@ def lar_gaussian(recipe: Recipe, setup: ExperimentSetup, sigmas: dict[str, float
     ]
     sigma2 = np.maximum(obs + ss / 5.0, 1.0)  # empty bins: unit variance floor
     return ExperimentLikelihood("lar-2020", recipe.name, "gaussian", obs, [Branch({}, setup.cevns, bkg)], nus,
-                                _flatten_2d, sigma2=sigma2, description=source, setup=setup)
+                                _flatten_2d, sigma2=sigma2, description=source, setup=setup,
+                                # the variance follows the observed counts: pseudo-data get their own
+                                extra={"sigma2_of": lambda n, ss=ss: np.maximum(n + ss / 5.0, 1.0)})
 
 
 def lar_poisson_3d(recipe: Recipe, setup: ExperimentSetup, free_cevns: bool = False) -> ExperimentLikelihood:

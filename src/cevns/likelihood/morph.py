@@ -31,6 +31,8 @@ from functools import lru_cache
 import numpy as np
 from numpy.typing import NDArray
 
+from ..stats import dot_observed, observed_constants
+
 _ORDERS = (0, 1, 2)
 #: step halvings of the line search before a row is taken as converged
 MAX_HALVINGS = 12
@@ -248,6 +250,7 @@ def profile_morphed(
     theta0: NDArray[np.float64] | None = None,
     max_iter: int = 100,
     tol: float = 1e-9,
+    centre: NDArray[np.float64] | None = None,
 ) -> MorphSolution:
     """Minimise the Poisson chi2 (Baker-Cousins, seed 004 eq. 36) over the linear nuisances
     eta and the non-linear ones theta for ``n_points`` points at once.
@@ -260,13 +263,24 @@ def profile_morphed(
     normalisation, bounded below by -1), ``sigmas[k]`` its prior width (inf: none).
     Projected Newton on (eta, theta) with step halving: theta stays inside each axis'
     node range; rows are iterated until the objective improves by less than ``tol``.
+
+    ``observed`` may be (n_points, B), one observed vector per row, and ``centre``
+    (n_points, K + n_axes) moves the centres of the Gaussian constraints of (eta, theta)
+    per row (pseudo-experiments' auxiliary measurements; default 0).
     """
     n = np.asarray(observed, dtype=float)
     n_axes, k_count = len(axes), len(targets)
     dim = k_count + n_axes
-    pos = n > 0
-    n_log_n = float(np.sum(n[pos] * np.log(n[pos])))
-    n_sum = float(n.sum())
+    # ``observed`` (B,) for every point, or (n_points, B): one observed vector per row (toys)
+    per_row = n.ndim == 2
+    pos_all = n > 0
+    n_log_n_all, n_sum_all = observed_constants(n)
+    n_bins = n.shape[-1]
+
+    def rows_of(r):
+        if not per_row or r is None:
+            return n, pos_all, n_log_n_all, n_sum_all
+        return n[r], pos_all[r], n_log_n_all[r], n_sum_all[r]
     sig = np.asarray(sigmas, dtype=float)
     pen = np.concatenate([
         np.where(np.isfinite(sig) & (sig > 0), 1.0 / np.where(np.isfinite(sig) & (sig > 0), sig, 1.0) ** 2, 0.0),
@@ -278,7 +292,14 @@ def profile_morphed(
     mult = [1.0 if m is None else np.asarray(m, dtype=float) for m in multipliers]
     eye = np.eye(dim)[None]
 
-    def evaluate(z, comps, derivatives=True):
+    cen = None if centre is None else np.broadcast_to(np.asarray(centre, dtype=float), (n_points, dim))
+
+    def dev(z, r=None):
+        if cen is None:
+            return z
+        return z - (cen if r is None else cen[r])
+
+    def evaluate(z, comps, derivatives=True, r=None):
         """mu (N, B), the component values and, with ``derivatives``, the gradient of the
         objective (N, dim) and its Hessian (N, dim, dim): the Gauss-Newton part and the full one."""
         theta = z[:, k_count:]
@@ -295,17 +316,18 @@ def profile_morphed(
         mu = sum(factor[c] * vals[c] for c in names)
         if not derivatives:
             return mu, vals, None
+        nr = rows_of(r)[0]
         safe = mu > 0
-        ratio = np.where(safe, n / np.where(safe, mu, 1.0), 0.0)
+        ratio = np.where(safe, nr / np.where(safe, mu, 1.0), 0.0)
         resid = 1.0 - ratio  # d chi2 / d mu / 2
         curv = np.where(safe, ratio / np.where(safe, mu, 1.0), 0.0)  # d2 chi2 / d mu2 / 2
-        jac = np.zeros((n_rows, dim, n.size))
+        jac = np.zeros((n_rows, dim, n_bins))
         for k, tg in enumerate(targets):
             jac[:, k] = mult[k] * sum(vals[c] for c in tg if c in vals)
         for c in names:
             for a, g in grads[c].items():
                 jac[:, k_count + a] += factor[c] * g
-        grad = 2.0 * np.matmul(jac, resid[:, :, None])[:, :, 0] + 2.0 * pen * z
+        grad = 2.0 * np.matmul(jac, resid[:, :, None])[:, :, 0] + 2.0 * pen * dev(z, r)
         gauss_newton = 2.0 * np.matmul(jac * curv[:, None, :], jac.transpose(0, 2, 1)) + np.diag(2.0 * pen)[None]
         full = gauss_newton.copy()
         # second derivatives of mu, contracted with the residual: eta_k x theta_a and theta x theta
@@ -325,11 +347,12 @@ def profile_morphed(
                     full[:, k_count + b, k_count + a] += v
         return mu, vals, (grad, gauss_newton, full)
 
-    def objective(z, mu):
+    def objective(z, mu, r=None):
+        nr, pos, n_log_n, n_sum = rows_of(r)
         bad = np.any((mu < 0) | ((mu <= 0) & pos), axis=-1) | ~np.all(np.isfinite(mu), axis=-1)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             log_mu = np.log(np.where(pos, np.maximum(mu, 1e-300), 1.0))
-            val = 2.0 * (mu.sum(axis=-1) - n_sum + n_log_n - log_mu @ n) + np.sum(z**2 * pen, axis=-1)
+            val = 2.0 * (mu.sum(axis=-1) - n_sum + n_log_n - dot_observed(log_mu, nr)) + np.sum(dev(z, r)**2 * pen, axis=-1)
         return np.where(bad, np.inf, val)
 
     z = np.zeros((n_points, dim))
@@ -343,7 +366,7 @@ def profile_morphed(
         if active.size == 0:
             break
         za, fa = z[active], f[active]
-        _, _, (grad, gauss_newton, full) = evaluate(za, comps_a)
+        _, _, (grad, gauss_newton, full) = evaluate(za, comps_a, r=active)
         # projected Newton: variables on a bound with the gradient pushing outwards stay there
         at_bound = ((za <= lower + 1e-12) & (grad > 0)) | ((za >= upper - 1e-12) & (grad < 0))
         # a nuisance the chi2 does not depend on (no curvature: e.g. the signal's when the
@@ -373,7 +396,7 @@ def profile_morphed(
             cand = np.clip(za[pending] + t * step[pending], lower, upper)
             sub = {c: comps_a[c].rows(pending) for c in names}
             mu_c, _, _ = evaluate(cand, sub, derivatives=False)
-            fc = objective(cand, mu_c)
+            fc = objective(cand, mu_c, active[pending])
             ok = fc <= fa[pending] + 1e-12
             acc = pending[ok]
             new_z[acc], new_f[acc] = cand[ok], fc[ok]

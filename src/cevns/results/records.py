@@ -37,6 +37,7 @@ __all__ = [
     "ProfileResult",
     "Scan2DResult",
     "ScanFileResult",
+    "StatisticsResult",
 ]
 
 
@@ -528,3 +529,59 @@ class ScanFileResult(_Record):
 
     def to_dict(self) -> dict[str, Any]:
         return {"out": self.out, "sidecar": self.sidecar, **self.sidecar_dict()}
+
+
+def _finite(obj, path: str, notes: dict):
+    """JSON-safe copy: NaN/inf become ``None``, with the reason recorded in ``notes[path]``."""
+    if isinstance(obj, np.ndarray):
+        obj = obj.tolist()
+    if isinstance(obj, Mapping):
+        return {k: _finite(v, f"{path}.{k}" if path else str(k), notes) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_finite(v, f"{path}[{i}]", notes) for i, v in enumerate(obj)]
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not np.isfinite(obj):
+        notes[path] = "not finite (nan)" if np.isnan(obj) else "not finite (infinite chi2: excluded point)"
+        return None
+    return obj
+
+
+@dataclass(**_RECORD)
+class StatisticsResult(_Record):
+    """Result of the toy-based statistics of :mod:`cevns.inference` (issue #12): ``kind``
+    ``toys`` (:func:`cevns.api.toys`), ``fc`` (:func:`cevns.api.fc`), ``coverage``
+    (:func:`cevns.api.coverage`) or ``posterior`` (:func:`cevns.api.posterior`).
+
+    Fields
+    ------
+    kind: which computation.
+    experiments, recipe, model: the analysis (empty for the toy problems of the tests).
+    body: the computation's results (keys documented by each API function; for ``fc``:
+        ``param``, ``values``, ``intervals`` (FC, by CL name), ``wilks_intervals``,
+        ``critical_values``, ``wilks_check``, ...).
+    provenance: package version, recipe, data directory.
+
+    ``to_dict()`` is always valid JSON: non-finite numbers are ``null`` and their paths
+    are listed with the reason under ``null_reasons``.
+    """
+
+    kind: str
+    experiments: tuple[str, ...]
+    recipe: str
+    model: str
+    body: dict[str, Any]
+    provenance: dict[str, Any]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "experiments", tuple(self.experiments))
+        object.__setattr__(self, "body", _copy(self.body))
+        object.__setattr__(self, "provenance", _copy(self.provenance))
+
+    def to_dict(self) -> dict[str, Any]:
+        notes: dict[str, str] = {}
+        out = {"kind": self.kind, "experiments": list(self.experiments), "recipe": self.recipe, "model": self.model,
+               **_finite(_plain(self.body), "", notes), "provenance": _plain(self.provenance)}
+        if notes:
+            out["null_reasons"] = notes
+        return out
