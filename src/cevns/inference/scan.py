@@ -304,7 +304,8 @@ def _load_checkpoint(path: Path, key: str, n: int, n_chunks: int, extras: list[s
     import zipfile
 
     try:
-        with np.load(path, allow_pickle=False) as ck:
+        # the file is opened here so that it is closed even when np.load rejects it
+        with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as ck:
             if str(ck["config"]) != key:
                 return None
             chi2, done = ck["chi2"].copy(), ck["done"].copy()
