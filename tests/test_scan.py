@@ -432,3 +432,18 @@ def test_column_crossings_refines_only_minima_that_matter():
     # global minimum (Nelder-Mead from the lowest point) costs at most POLISH_MAXFEV more
     budget = 3 * (2 * 27 + 4 * 25) + scan_mod.POLISH_MAXFEV
     assert an.n_points < budget, f"{an.n_points} points evaluated: plateau minima were refined"
+
+
+@pytest.mark.slow
+def test_cli_scan_with_processes_executor_writes_the_same_file(data_root, tmp_path):
+    """`cevns scan --executor processes` runs the chunks in worker processes and writes a
+    byte-identical table to the in-process scan (issue #12: results do not depend on the executor)."""
+    from click.testing import CliRunner
+
+    from cevns.cli import main
+
+    args = ["scan", "-m", "universal", "-e", "lar-2020", "--masses", "1:1000:6", "--couplings", "1e-6:1e-2:8"]
+    local = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "a.csv")])
+    pool = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "b.csv"), "--executor", "processes", "--workers", "2"])
+    assert local.exit_code == 0 and pool.exit_code == 0, local.output + pool.output
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()

@@ -469,14 +469,19 @@ def limits(model, experiments, recipe, cl, dof, masses, couplings, fixed, as_jso
 @click.option("--dof", default=1, show_default=True, type=click.IntRange(1, 2))
 @click.option("--fix", "fixed", multiple=True, help="Fixed model parameters, NAME=VALUE,... (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print the sidecar JSON.")
+@click.option("--executor", default="local", show_default=True, type=click.Choice(["local", "processes", "dask"]),
+              help="Where the chunks run: this process, local cores, or dask.distributed (same result).")
+@click.option("--workers", default=None, type=click.IntRange(1, None), help="Worker processes (default: all cores).")
+@click.option("--scheduler", default=None, metavar="ADDRESS", help="Dask scheduler (with --executor dask).")
 @ES_OPTION
-def scan(model, experiments, recipe, masses, couplings, out, cl, dof, fixed, as_json, es) -> None:
+def scan(model, experiments, recipe, masses, couplings, out, cl, dof, fixed, as_json, executor, workers, scheduler,
+         es) -> None:
     """Full (mass, coupling) grid with profiled nuisances; resumes an interrupted scan."""
     m_grid, g_grid = _log_range(masses, "masses"), _log_range(couplings, "couplings")
     try:
         with progress_bar("scan", wants_bar(as_json)) as cb:
             result = _run(api.scan, model, _split(experiments), m_grid, g_grid, out, recipe, _values(fixed), None, cb,
-                          cl, dof, _es(es))
+                          cl, dof, _es(es), executor=executor, workers=workers, scheduler=scheduler)
     except KeyboardInterrupt:
         _interrupted(f"finished chunks are saved in {out}.partial.npz; to resume, run the same command again: "
                      f"{_command_line()}")
