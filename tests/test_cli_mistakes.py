@@ -174,6 +174,8 @@ MISTAKES: list[tuple[list[str], str]] = [
     (s2(S2X, S2Y, "--checkpoint", "/proc/ck.npz"), "not writable"),
     (s2(S2X, S2Y, "--checkpoint", "{tmp}/truncated.npz"), "damaged"),
     (s2(S2X, S2Y, "--checkpoint", "{tmp}/garbage.npz"), "damaged"),
+    # found by the fuzz test: a bad CL used to fail only after the scan had written its checkpoint
+    (s2(S2X, S2Y, "--cl", "zero", "--checkpoint", "{tmp}/ck.npz"), "confidence level"),
     (scan(M, G, "{tmp}/resume.csv"), "damaged"),
     # --- unreadable and invalid input files ---------------------------------------------
     ([*FIT[:3], "-r", "{tmp}/missing.toml"], "not found"),

@@ -218,10 +218,13 @@ def profile(experiments, param: str, values, recipe: str | None = None, model: s
     called as the grid is evaluated (in chunks; the result equals one batch).
     """
     from .inference import GridEdgeWarning, edge_warnings, intervals, touches_grid_edge
+    from .stats import delta_chi2_threshold
 
     values = check_grid(values, f"grid of {param}", min_points=2)
     check_grid_memory(values.size, BYTES_PER_POINT["profile"], f"grid of {param}")
     no_duplicates([str(c) for c in cls], "CL", "--cl")
+    for cl in cls:  # a bad CL fails before any work
+        delta_chi2_threshold(cl, dof)
     check_roles([param], list(free or []), _parse_values(fixed), "--param")
     an = _analysis(experiments, recipe, model, fixed, electron_scattering)
     prof = an.profile(param, values, list(free or []), progress=progress)
@@ -309,6 +312,7 @@ def scan2d(experiments, x_param: str, x_values, y_param: str, y_values, recipe: 
     ys = check_grid(y_values, f"y grid of {y_param}", min_points=2)
     check_grid_memory(xs.size * ys.size, BYTES_PER_POINT["scan2d"], "the 2D grid")
     no_duplicates([str(c) for c in cls], "CL", "--cl")
+    thresholds = {str(cl): delta_chi2_threshold(cl, dof) for cl in cls}  # a bad CL fails before any work
     check_roles([x_param, y_param], (), _parse_values(fixed))
     if checkpoint is not None:
         check_output_path(checkpoint, None, "checkpoint")
@@ -328,7 +332,7 @@ def scan2d(experiments, x_param: str, x_values, y_param: str, y_values, recipe: 
     gen = contourpy.contour_generator(xs, ys, dchi2)
     contours = {}
     for cl in cls:
-        thr = delta_chi2_threshold(cl, dof)
+        thr = thresholds[str(cl)]
         inside = dchi2 <= thr
         edges = {"x_lower": bool(inside[:, 0].any()), "x_upper": bool(inside[:, -1].any()),
                  "y_lower": bool(inside[0, :].any()), "y_upper": bool(inside[-1, :].any())}
