@@ -74,3 +74,15 @@ def test_scan_on_processes_equals_local(tmp_path):
     b = api.scan(*args, str(tmp_path / "b.csv"), recipe="atzori2022", executor="processes", workers=2)
     assert (tmp_path / "a.csv").read_text() == (tmp_path / "b.csv").read_text()
     assert a["chi2_min"] == b["chi2_min"]
+
+
+def test_unreachable_scheduler_is_a_clear_error(monkeypatch):
+    """An address where no dask scheduler listens gives one ParameterError naming the fix,
+    not a traceback after dask's default 30 s."""
+    pytest.importorskip("dask.distributed")
+    from cevns.errors import ParameterError
+    from cevns.inference import executors
+
+    monkeypatch.setattr(executors, "SCHEDULER_TIMEOUT_S", 1.0)
+    with pytest.raises(ParameterError, match="cannot reach the dask scheduler"):
+        executors.run_tasks(abs, [1], lambda i, r: None, "dask", None, "tcp://127.0.0.1:9")

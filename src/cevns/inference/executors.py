@@ -44,6 +44,10 @@ def toy_rng(seed: int, point: int, toy: int) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence(int(seed), spawn_key=(int(point), int(toy)))))
 
 
+#: seconds to wait for an existing dask scheduler before giving up with a clear error
+SCHEDULER_TIMEOUT_S = 10.0
+
+
 def check_executor(executor: str, workers: int | None, scheduler: str | None) -> None:
     """Clear errors for an unknown executor or an invalid worker count."""
     if executor not in EXECUTORS:
@@ -96,7 +100,12 @@ def run_tasks(
         raise ParameterError("--executor dask needs dask.distributed: pip install 'cevns[dask]'") from None
     cluster = None
     if scheduler:
-        client = Client(scheduler)
+        try:
+            client = Client(scheduler, timeout=SCHEDULER_TIMEOUT_S)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise ParameterError(f"cannot reach the dask scheduler at {scheduler!r} within {SCHEDULER_TIMEOUT_S:g} s "
+                                 f"({type(exc).__name__}); start it (`dask scheduler`) or check the address, or run "
+                                 "with --executor processes") from None
     else:
         cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None)
         client = Client(cluster)
