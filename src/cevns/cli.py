@@ -632,25 +632,6 @@ def _stats_options(f):
     return f
 
 
-def _tqdm_progress(as_json: bool, label: str):
-    """A tqdm bar on a terminal (never in --json output or when stderr is not a terminal)."""
-    if as_json or not sys.stderr.isatty():
-        return None, lambda: None
-    try:
-        from tqdm import tqdm
-    except ImportError:  # the progress extra (pip install 'cevns[progress]') is not installed
-        return None, lambda: None
-
-    bar = tqdm(total=1, desc=label, file=sys.stderr, unit="chunk")
-
-    def cb(done: int, total: int) -> None:
-        bar.total = total
-        bar.n = done
-        bar.refresh()
-
-    return cb, bar.close
-
-
 def _fmt_intervals(ivs) -> str:
     return " U ".join(f"[{lo:.4g}, {hi:.4g}]" for lo, hi in ivs) or "(none on the grid)"
 
@@ -669,17 +650,11 @@ def _fmt_intervals(ivs) -> str:
 def toys_cmd(es, experiments, recipe, model, fixed, as_json, n_toys, seed, nuisances, executor, workers, scheduler,
              chunk_size, checkpoint, param, grid, at, first_toy, asimov, out, plot_file) -> None:
     """Pseudo-experiments at one point, each fitted on a grid; the Wilks check of their Delta-chi2."""
-    cb, close = _tqdm_progress(as_json, "toys")
-    try:
+    _check_plot(plot_file)
+    with progress_bar("toys", wants_bar(as_json)) as cb:
         result = _run(api.toys, _split(experiments), param, _range(grid), at, n_toys, recipe, model, _values(fixed),
                       seed, first_toy, nuisances, asimov, chunk_size, executor, workers, scheduler, checkpoint, cb, out,
                       _es(es))
-    finally:
-        close()
-    if plot_file:
-        from .results.plotting_stats import plot_toy_histogram
-
-        plot_toy_histogram(result["delta_chi2"], 1, plot_file, f"{param} = {result['point']:.4g}")
 
     def human(r) -> None:
         click.echo(f"{r['n_toys']} toys at {param} = {r['point']:.5g} ({', '.join(r['experiments'])}, {r['recipe']})")
@@ -688,6 +663,10 @@ def toys_cmd(es, experiments, recipe, model, fixed, as_json, n_toys, seed, nuisa
                        f"+- {c['error']:.4f} (expected {c['expected']:.4f})")
 
     _emit(result, as_json, human)
+    if plot_file is not None:
+        from .results.plotting_stats import plot_toy_histogram
+
+        _write_plot(plot_file, lambda f: plot_toy_histogram(result["delta_chi2"], 1, f, f"{param} = {result['point']:.4g}"))
 
 
 @main.command("toys-merge")
@@ -733,16 +712,10 @@ def fc_cmd(es, experiments, recipe, model, fixed, as_json, n_toys, seed, nuisanc
         if not (param and grid):
             raise click.UsageError("give --param P --range LO:HI:N (1D) or --x and --y (2D)")
         params, grids = [param], [_range(grid)]
-    cb, close = _tqdm_progress(as_json, "fc toys")
-    try:
+    _check_plot(plot_file)
+    with progress_bar("fc toys", wants_bar(as_json)) as cb:
         result = _run(api.fc, _split(experiments), params, grids, n_toys, recipe, model, _split(cl), _values(fixed), seed,
                       nuisances, ordering, chunk_size, executor, workers, scheduler, checkpoint, cb, _es(es))
-    finally:
-        close()
-    if plot_file:
-        from .results.plotting_stats import plot_belt
-
-        plot_belt(result.to_dict(), plot_file)
 
     def human(r) -> None:
         click.echo(f"{r['param']}: {'Feldman-Cousins' if ordering == 'lr' else 'Neyman (central)'}, "
@@ -759,6 +732,10 @@ def fc_cmd(es, experiments, recipe, model, fixed, as_json, n_toys, seed, nuisanc
                        f"{cov.max():.3f} over the grid (expected {chk['expected']:.3f})")
 
     _emit(result, as_json, human)
+    if plot_file is not None:
+        from .results.plotting_stats import plot_belt
+
+        _write_plot(plot_file, lambda f: plot_belt(result.to_dict(), f))
 
 
 @main.command("coverage")
@@ -775,17 +752,11 @@ def fc_cmd(es, experiments, recipe, model, fixed, as_json, n_toys, seed, nuisanc
 def coverage_cmd(es, experiments, recipe, model, fixed, as_json, n_toys, seed, nuisances, executor, workers, scheduler,
                  chunk_size, checkpoint, param, grid, at, cl, method, belt_toys, plot_file) -> None:
     """Coverage of an interval method at a true value, with its binomial error."""
-    cb, close = _tqdm_progress(as_json, "coverage toys")
-    try:
+    _check_plot(plot_file)
+    with progress_bar("coverage toys", wants_bar(as_json)) as cb:
         result = _run(api.coverage, _split(experiments), param, _range(grid), at, n_toys, recipe, model, _split(cl),
                       method, _values(fixed), seed, nuisances, belt_toys, chunk_size, executor, workers, scheduler,
                       checkpoint, cb, _es(es))
-    finally:
-        close()
-    if plot_file:
-        from .results.plotting_stats import plot_toy_histogram
-
-        plot_toy_histogram(result["toy_delta_chi2"], 1, plot_file, f"{param} = {result['true_value'][0]:.4g}")
 
     def human(r) -> None:
         click.echo(f"coverage of the {r['method']} interval of {param} at {r['true_value'][0]:.5g}, {r['n_toys']} toys")
@@ -793,6 +764,11 @@ def coverage_cmd(es, experiments, recipe, model, fixed, as_json, n_toys, seed, n
             click.echo(f"  {c:>7s}: {v['coverage']:.4f} +- {v['error']:.4f} (nominal {v['expected']:.4f})")
 
     _emit(result, as_json, human)
+    if plot_file is not None:
+        from .results.plotting_stats import plot_toy_histogram
+
+        title = f"{param} = {result['true_value'][0]:.4g}"
+        _write_plot(plot_file, lambda f: plot_toy_histogram(result["toy_delta_chi2"], 1, f, title))
 
 
 
@@ -809,12 +785,9 @@ def coverage_cmd(es, experiments, recipe, model, fixed, as_json, n_toys, seed, n
 def posterior_cmd(es, experiments, recipe, model, fixed, as_json, priors, sampler, live_points, seed, cl, sm_values,
                   plot_file) -> None:
     """Posterior, credible intervals and evidence by nested sampling."""
+    _check_plot(plot_file)
     result = _run(api.posterior, _split(experiments), list(priors), recipe, model, _values(fixed), sampler, seed,
                   live_points, _split(cl), _es(es), _values(sm_values) or None)
-    if plot_file:
-        from .results.plotting_stats import plot_corner
-
-        plot_corner(result["samples"], None, result["params"], plot_file)
 
     def human(r) -> None:
         click.echo(f"{r['sampler']}: {r['n_calls']} likelihood calls, {r['time_s']:.1f} s, "
@@ -826,6 +799,10 @@ def posterior_cmd(es, experiments, recipe, model, fixed, as_json, priors, sample
             click.echo(f"  best fit deviates from the SM point by {r['deviation_from_sm_sigma']:.2f} sigma")
 
     _emit(result, as_json, human)
+    if plot_file is not None:
+        from .results.plotting_stats import plot_corner
+
+        _write_plot(plot_file, lambda f: plot_corner(result["samples"], None, result["params"], f))
 
 
 if __name__ == "__main__":  # pragma: no cover
