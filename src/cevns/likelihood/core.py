@@ -81,6 +81,17 @@ class BranchGrid:
             raise ValueError("branches do not fill the nuisance grid one node each")
         return cls(dict(axes), idx)
 
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Nodes per axis."""
+        return tuple(len(v) for v in self.axes.values())
+
+    def branch_at(self) -> NDArray[np.int64]:
+        """Array of the grid's shape holding the branch index at each node."""
+        lookup = np.empty(self.shape, dtype=int)
+        lookup[tuple(np.array(self.index).T)] = np.arange(len(self.index))
+        return lookup
+
 
 def _quadratic_design(dim: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Offsets of the 3^dim stencil and the design matrix of a full quadratic in ``dim`` variables."""
@@ -259,15 +270,15 @@ class ExperimentLikelihood:
         names = list(grid.axes)
         if [ax.name for ax in morph.axes] != names:
             raise ValueError("the morph axes must be the branch grid's axes, in order")
-        shape = tuple(len(grid.axes[k]) for k in names)
-        at_node = {ix: b for b, ix in enumerate(grid.index)}
+        shape = grid.shape
+        at_node = grid.branch_at()
         e_ax, t_ax = morph.axis_index(morph.energy_axes), morph.axis_index(morph.time_axes)
 
         def branch_at(axes_idx: tuple[int, ...], node: tuple[int, ...]) -> Branch:
             ix = [0] * len(names)  # other axes at their first node: the part does not depend on them
             for a, i in zip(axes_idx, node, strict=True):
                 ix[a] = i
-            return self.branches[at_node[tuple(ix)]]
+            return self.branches[int(at_node[tuple(ix)])]
 
         def nodes(axes_idx):
             return list(itertools.product(*[range(shape[a]) for a in axes_idx]))
@@ -328,13 +339,9 @@ class ExperimentLikelihood:
     def _nearest_branch(self, values: dict[str, NDArray[np.float64]]) -> NDArray[np.int64]:
         """Per point, the branch at the grid node nearest to the non-linear nuisances ``values``."""
         grid = self.branch_grid
-        shape = tuple(len(v) for v in grid.axes.values())
-        lookup = np.empty(shape, dtype=int)
-        for b, ix in enumerate(grid.index):
-            lookup[ix] = b
         idx = tuple(np.argmin(np.abs(np.asarray(v)[:, None] - np.asarray(values[k])[None, :]), axis=0)
                     for k, v in grid.axes.items())
-        return lookup[idx]
+        return grid.branch_at()[idx]
 
     def _branch_terms(self, terms) -> Callable[[Branch], dict]:
         """Kernel terms of each branch, the model evaluated once per ``terms_key``."""
@@ -787,19 +794,15 @@ def _first_min_branch(chi2_by_branch: NDArray[np.float64]) -> NDArray[np.int64]:
 
 def _grid_argmin_branch(chi2_by_branch: NDArray[np.float64], grid: BranchGrid) -> NDArray[np.int64]:
     """Per point, the branch at the grid node :func:`refine_grid_minimum` starts from."""
-    shape = tuple(len(v) for v in grid.axes.values())
-    flat_to_branch = np.empty(int(np.prod(shape)), dtype=int)
-    flat_to_branch[np.ravel_multi_index(np.array(grid.index).T, shape)] = np.arange(len(grid.index))
+    flat_to_branch = grid.branch_at().ravel()
     return flat_to_branch[np.argmin(chi2_by_branch[flat_to_branch], axis=0)]
 
 
 def _grid_stencil(grid: BranchGrid, node_branch: NDArray[np.int64]) -> NDArray[np.int64]:
     """Branches of the 3^d stencil :func:`refine_grid_minimum` fits around each point's node
     (``node_branch`` (P,)), centre moved inwards at the grid's edges; ``(P, 3^d)``."""
-    shape = tuple(len(v) for v in grid.axes.values())
-    lookup = np.empty(shape, dtype=int)
-    for b, ix in enumerate(grid.index):
-        lookup[ix] = b
+    shape = grid.shape
+    lookup = grid.branch_at()
     n_ax = np.array(shape)
     active = n_ax >= 3
     node = np.array(grid.index)[node_branch]
