@@ -22,6 +22,13 @@ from cevns.sources import SOURCES
 OUT = Path(__file__).resolve().parents[1] / "src" / "cevns" / "detectors_data"
 
 
+
+def source_table(src) -> str:
+    """The ``[source]`` table of a release's stopped-pion source (SNS, its exposure and pulse)."""
+    return (f'[source]\nfacility = "sns"\nbaseline_m = {src.baseline_m}\npot = {src.pot:.6g}\n'
+            f"nu_per_flavor_per_pot = {src.nu_per_flavor_per_pot}\npulse_mean_us = {src.pulse.mean_us}\n"
+            f"pulse_sigma_us = {src.pulse.sigma_us}\n")
+
 def fmt(a) -> str:
     return "[" + ", ".join(f"{float(x):.6g}" for x in np.ravel(a)) + "]"
 
@@ -50,14 +57,7 @@ name = "closure-csi-2021"
 description = "CsI[Na] 2021 release described as a detector file (closure test)"
 citation = "seed 004 sec. 3.1 (response), eqs. (30), (31), (33); release templates for the backgrounds"
 
-[source]
-facility = "sns"
-baseline_m = {src.baseline_m}
-pot = {src.pot:.6g}
-nu_per_flavor_per_pot = {src.nu_per_flavor_per_pot}
-pulse_mean_us = {src.pulse.mean_us}
-pulse_sigma_us = {src.pulse.sigma_us}
-
+{source_table(src)}
 [target]
 mass_kg = {csi2021.DETECTOR_MASS_KG}
 composition = {{ Cs133 = 1, I127 = 1 }}
@@ -91,14 +91,7 @@ name = "closure-lar-2020"
 description = "CENNS-10 LAr 2020 release described as a detector file (closure test)"
 citation = "LArParametersAnlA.yaml, seed 004 sec. 3.2 (response); release templates for the backgrounds (F90 summed)"
 
-[source]
-facility = "sns"
-baseline_m = {src.baseline_m}
-pot = {src.pot:.6g}
-nu_per_flavor_per_pot = {src.nu_per_flavor_per_pot}
-pulse_mean_us = {src.pulse.mean_us}
-pulse_sigma_us = {src.pulse.sigma_us}
-
+{source_table(src)}
 [target]
 mass_kg = {lar2020.FIDUCIAL_MASS_KG}
 composition = {{ Ar40 = 1 }}
