@@ -236,3 +236,49 @@ def test_data_check_verifies_xenonnt_when_present(tmp_path):
     assert info["status"] == "incomplete" and info["folder"] == str(second / "xenonnt-8b")
     assert {"file": "data/sr0.csv", "path": str(second / "xenonnt-8b" / "data" / "sr0.csv"),
             "status": "altered"} in info["problems"]
+
+
+@pytest.fixture(scope="module")
+def xenon_lk_terms(xenon_setup):
+    from cevns.api import _analysis
+
+    an = _analysis(["xenonnt-sr0-sr1"], "xenonnt2024", None, None)
+
+    def terms(cevns):
+        return an.model.terms(cevns.grid, {})
+
+    return an.likelihoods[0], terms
+
+
+def test_extra_recoil_signal_folds_through_the_same_response(xenon_lk_terms):
+    """The 8B recoil spectrum given as the extra nuclear-recoil signal folds to the 8B CEvNS
+    component at every light-/charge-yield node."""
+    from cevns.likelihood.xenonnt import RECOIL_SIGNAL
+
+    lk, terms = xenon_lk_terms
+    rec = lk.extra["recoil"]
+    by_f = rec.energy_counts_from_terms(terms(rec))
+    counts = sum(np.atleast_2d(by_f[f]) for f in rec.flavours)[0]
+    prep = lk.prepare_with_recoil_signal(terms, counts / lk.extra["recoil_weights_kev"])
+    extra = prep["comps"][RECOIL_SIGNAL].parts[0].rows(slice(None)).values
+    cevns = prep["comps"]["cevns"].parts[0].rows(slice(None)).values
+    np.testing.assert_allclose(extra, cevns, rtol=1e-12)
+    assert prep["points"] == 1
+
+
+def test_zero_extra_recoil_signal_leaves_the_chi2_unchanged(xenon_lk_terms):
+    lk, terms = xenon_lk_terms
+    prep = lk.prepare_with_recoil_signal(terms, np.zeros((2, lk.extra["recoil_kev"].size)))
+    chi2 = lk.profile_observed(prep, lk.observed)
+    ref, _ = lk.profile(terms)
+    np.testing.assert_allclose(chi2[0], ref[0], rtol=1e-8)
+
+
+def test_extra_recoil_signal_of_the_wrong_shape_names_the_recoil_nodes(xenon_lk_terms):
+    from cevns.errors import ParameterError
+
+    lk, terms = xenon_lk_terms
+    with pytest.raises(ParameterError, match="recoil_kev"):
+        lk.prepare_with_recoil_signal(terms, np.ones(10))
+    with pytest.raises(ParameterError, match="non-negative"):
+        lk.prepare_with_recoil_signal(terms, -np.ones(lk.extra["recoil_kev"].size))

@@ -29,13 +29,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import RecipeError
+from ..errors import ParameterError, RecipeError
 from ..experiments.common import ExperimentSetup
 from ..recipes import PRESET_NAMES, Recipe
 from .core import Branch, BranchGrid, ExperimentLikelihood, Nuisance
 from .morph import FoldedPart, MorphAxis, MorphedComponent, MorphPart, SeparableMorph
 from .registry import register_likelihood
 
+#: name of the extra nuclear-recoil component of :meth:`XenonLikelihood.prepare_with_recoil_signal`
+RECOIL_SIGNAL = "recoil_signal"
 #: default background-normalisation priors (relative), see the module docstring
 BACKGROUND_PRIORS = {"ac": 0.05, "er": 0.5, "rg": 0.5}
 EXPERIMENTS = ("xenonnt-sr0-sr1", "xenonnt-sr0-sr2")
@@ -45,14 +47,19 @@ class XenonLikelihood(ExperimentLikelihood):
     """:class:`ExperimentLikelihood` whose signal morph folds the model's recoil spectrum
     through the (tly, tqy) response grid instead of keeping a kernel set per node."""
 
+    def _folded(self, counts_per_node: np.ndarray) -> MorphedComponent:
+        """A recoil spectrum ``(P, n_T)`` [events per t yr in each recoil node] folded through
+        the response on the (tly, tqy) grid."""
+        time_part = MorphPart((), np.ones((1, 1, 1)))
+        return MorphedComponent("product", (FoldedPart((0, 1), counts_per_node[:, None, :], self.extra["response"]),
+                                            time_part))
+
     def morph_components(self, terms) -> dict[str, MorphedComponent]:
         recoil = self.extra["recoil"]
         t = terms(recoil) if callable(terms) else terms
         by_f = recoil.energy_counts_from_terms(t)
         spectrum = np.atleast_2d(sum(np.atleast_2d(by_f[f]) for f in recoil.flavours))  # (P, n_T)
-        time_part = MorphPart((), np.ones((1, 1, 1)))
-        comps = {"cevns": MorphedComponent("product", (FoldedPart((0, 1), spectrum[:, None, :], self.extra["response"]),
-                                                        time_part))}
+        comps = {"cevns": self._folded(spectrum)}
         for name, counts in self.branches[0].backgrounds.items():
             if name in self.extra["rg_nodes"]:
                 nodes = self.extra["rg_nodes"][name]
@@ -60,6 +67,27 @@ class XenonLikelihood(ExperimentLikelihood):
             else:
                 comps[name] = MorphedComponent("single", (MorphPart((), counts[None]),))
         return comps
+
+    def prepare_with_recoil_signal(self, terms, rate_per_t_yr_kev) -> dict:
+        """:meth:`prepare_points` with one more component, :data:`RECOIL_SIGNAL`: any nuclear-recoil
+        spectrum (dark matter, a BSM process the models do not cover) folded through the same
+        released response as the 8B CEvNS, light- and charge-yield morphs included.
+
+        ``rate_per_t_yr_kev`` ``(P, n_T)`` or ``(n_T,)``: dR/dE_R [events / (t yr keVnr)] at the
+        recoil nodes ``extra["recoil_kev"]`` (0.5-5.0 keVnr; the release has no response above
+        5.0 keVnr, so a spectrum reaching beyond is cut there). No nuisance scales it (its
+        normalisation is the parameter of interest). Profile with :meth:`profile_observed`."""
+        t_kev, w_kev = self.extra["recoil_kev"], self.extra["recoil_weights_kev"]
+        rate = np.atleast_2d(np.asarray(rate_per_t_yr_kev, dtype=float))
+        if rate.ndim != 2 or rate.shape[1] != t_kev.size:
+            raise ParameterError(f"{self.experiment}: the recoil spectrum must be given at the {t_kev.size} recoil nodes "
+                                 f"{t_kev[0]:g}-{t_kev[-1]:g} keVnr (likelihood.extra['recoil_kev']), shape (P, "
+                                 f"{t_kev.size}); got shape {np.shape(rate_per_t_yr_kev)}")
+        if not np.all(np.isfinite(rate)) or np.any(rate < 0):
+            raise ParameterError(f"{self.experiment}: the recoil spectrum must be finite and non-negative")
+        comps = self.morph_components(terms)
+        comps[RECOIL_SIGNAL] = self._folded(rate * w_kev)
+        return {"kind": "morph", "comps": comps, "points": max(c.parts[0].n_rows for c in comps.values())}
 
 
 def xenonnt_likelihood(recipe: Recipe, setup: ExperimentSetup, root=None) -> XenonLikelihood:
@@ -90,6 +118,7 @@ def xenonnt_likelihood(recipe: Recipe, setup: ExperimentSetup, root=None) -> Xen
         description="XENONnT 8B extended binned Poisson likelihood (PRL 133), tly/tqy morphs",
         setup=setup, branch_grid=BranchGrid.from_branches(branches, axes), morph=morph, nonlinear="morph",
         extra={"recoil": setup.extras.recoil, "response": setup.extras.response,
+               "recoil_kev": setup.extras.recoil_kev, "recoil_weights_kev": setup.extras.recoil.metadata["weights_kev"],
                "rg_nodes": setup.extras.rg_nodes, "parameter_nuisances": {"flux_8b": "eta_flux_8b"}},
     )
 
