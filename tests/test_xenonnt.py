@@ -282,3 +282,20 @@ def test_extra_recoil_signal_of_the_wrong_shape_names_the_recoil_nodes(xenon_lk_
         lk.prepare_with_recoil_signal(terms, np.ones(10))
     with pytest.raises(ParameterError, match="non-negative"):
         lk.prepare_with_recoil_signal(terms, -np.ones(lk.extra["recoil_kev"].size))
+
+
+@pytest.mark.slow
+def test_docs_recoil_spectrum_example_runs_and_prints_what_the_docs_say(capsys):
+    """The worked example of docs/xenonnt.md (folding an own recoil spectrum) is run as written."""
+    import re
+    from pathlib import Path
+
+    _xenon_root()
+    text = (Path(__file__).resolve().parents[1] / "docs" / "xenonnt.md").read_text()
+    block = re.search(r"Any nuclear-recoil spectrum folds.*?```python\n(.*?)```", text, re.S)
+    assert block, "the example block of docs/xenonnt.md moved; update this test"
+    claimed = re.search(r"`\[0\. ([0-9.]+) ([0-9.]+)\]`", text)
+    exec(compile(block.group(1), "docs/xenonnt.md", "exec"), {})
+    printed = [float(x) for x in capsys.readouterr().out.strip().strip("[]").split()]
+    assert printed[0] == 0.0
+    np.testing.assert_allclose(printed[1:], [float(claimed.group(1)), float(claimed.group(2))], atol=0.006)
