@@ -284,7 +284,6 @@ def test_extra_recoil_signal_of_the_wrong_shape_names_the_recoil_nodes(xenon_lk_
         lk.prepare_with_recoil_signal(terms, -np.ones(lk.extra["recoil_kev"].size))
 
 
-@pytest.mark.slow
 def test_docs_recoil_spectrum_example_runs_and_prints_what_the_docs_say(capsys):
     """The worked example of docs/xenonnt.md (folding an own recoil spectrum) is run as written."""
     import re
