@@ -16,24 +16,15 @@ Wall clock, best of ``--repeat``; compare numbers taken in the same session.
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 
+from bench_likelihoods import best_of  # sibling script (benchmarks/ is on sys.path when run)
 from cevns.experiments import build_experiment
 from cevns.inference import make_analysis
 from cevns.physics.dark_matter import wimp_si_rate_per_t_yr_kev
 from cevns.physics.nuclei import NATURAL_XENON_ABUNDANCE, isotope
 from cevns.recipes import get_recipe
-
-
-def best_of(fn, repeat: int) -> float:
-    out = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t0)
-    return min(out)
 
 
 def main() -> None:
