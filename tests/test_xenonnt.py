@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from cevns.errors import UnknownNameError
+from cevns.physics.constants import SECONDS_PER_YEAR
 from cevns.physics.msw import (
     PDG2022_MIXING,
     b8_production_average,
@@ -19,7 +20,6 @@ from cevns.physics.msw import (
 )
 from cevns.sources.solar import (
     B8_SPECTRA,
-    SECONDS_PER_YEAR,
     SOLAR_FLUXES,
     SOLAR_GRID_MEV,
     SolarSource,
@@ -264,6 +264,15 @@ def test_extra_recoil_signal_folds_through_the_same_response(xenon_lk_terms):
     cevns = prep["comps"]["cevns"].parts[0].rows(slice(None)).values
     np.testing.assert_allclose(extra, cevns, rtol=1e-12)
     assert prep["points"] == 1
+
+
+def test_pseudo_experiment_path_equals_the_profile(xenon_lk_terms):
+    """prepare_points / profile_observed (toys, FC) on the folded XENONnT signal give the chi2 of profile()."""
+    lk, terms = xenon_lk_terms
+    prep = lk.prepare_points(terms)
+    assert prep["points"] == 1
+    ref, _ = lk.profile(terms)
+    np.testing.assert_allclose(lk.profile_observed(prep, lk.observed)[0], ref, rtol=1e-8)
 
 
 def test_zero_extra_recoil_signal_leaves_the_chi2_unchanged(xenon_lk_terms):

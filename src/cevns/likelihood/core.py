@@ -666,7 +666,7 @@ class ExperimentLikelihood:
             return {"kind": "linear", "sig": sig, "backgrounds": b.backgrounds, "points": sig["cevns"].shape[0]}
         if self.morph is not None and self.nonlinear == "morph":
             comps = self.morph_components(terms)
-            p_count = max(c.parts[0].values.shape[0] for c in comps.values())
+            p_count = max(c.parts[0].n_rows for c in comps.values())
             return {"kind": "morph", "comps": comps, "points": p_count}
         raise ParameterError(f"{self.experiment} under recipe {self.recipe}: pseudo-experiments need the non-linear "
                              "nuisances as morphs; set nonlinear_nuisances = \"morph\" in the recipe")

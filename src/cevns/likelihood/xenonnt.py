@@ -85,9 +85,9 @@ class XenonLikelihood(ExperimentLikelihood):
                                  f"{t_kev.size}); got shape {np.shape(rate_per_t_yr_kev)}")
         if not np.all(np.isfinite(rate)) or np.any(rate < 0):
             raise ParameterError(f"{self.experiment}: the recoil spectrum must be finite and non-negative")
-        comps = self.morph_components(terms)
-        comps[RECOIL_SIGNAL] = self._folded(rate * w_kev)
-        return {"kind": "morph", "comps": comps, "points": max(c.parts[0].n_rows for c in comps.values())}
+        prepared = self.prepare_points(terms)
+        comps = {**prepared["comps"], RECOIL_SIGNAL: self._folded(rate * w_kev)}
+        return {"kind": "morph", "comps": comps, "points": max(prepared["points"], rate.shape[0])}
 
 
 def xenonnt_likelihood(recipe: Recipe, setup: ExperimentSetup, root=None) -> XenonLikelihood:

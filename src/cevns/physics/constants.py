@@ -66,6 +66,9 @@ E_NU_MAX_MEV = M_MUON_MEV / 2.0
 #: Bohr magneton in natural units e/(2 m_e) with e = sqrt(4 pi alpha) [MeV^-1].
 MU_BOHR_PER_MEV = math.sqrt(4.0 * math.pi * ALPHA_EM) / (2.0 * M_ELECTRON_MEV)
 
+#: seconds per (Julian) year, 365.25 d (IAU), for rates per year of exposure.
+SECONDS_PER_YEAR = 365.25 * 86400.0
+
 #: 1 kg in grams, for target counts N_A * m / M_molar.
 GRAMS_PER_KG = 1000.0
 

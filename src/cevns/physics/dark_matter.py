@@ -51,8 +51,6 @@ V_ESC_KM_S = 544.0
 V_EARTH_KM_S = math.sqrt(11.1**2 + (12.24 + V0_KM_S) ** 2 + 7.25**2)
 #: Lewin-Smith Helm parameters [fm] (Lewin and Smith 1996, eq. 4.11 and after).
 LEWIN_SMITH_A_FM = 0.52
-#: seconds in a (Julian) year, for events per tonne-year.
-SECONDS_PER_YEAR = 365.25 * 86400.0
 #: GeV per MeV.
 _MEV_PER_GEV = 1000.0
 
@@ -125,5 +123,5 @@ def wimp_si_rate_per_t_yr_kev(
         # the 1/v^2 -> eta/v with c^2 to turn (cm/s)^-1 x c^2 / MeV into per second per MeV
         dsig_de = m_n * sigma_p_cm2 * iso.a**2 / (2.0 * mu_p**2) * ff**2 * (C_KM_S * 1e5) ** 2
         rate_per_s_mev = n_chi_per_cm3 * dsig_de * eta_s_per_cm
-        total += abundance * nuclei_per_tonne * rate_per_s_mev * SECONDS_PER_YEAR * 1e-3
+        total += abundance * nuclei_per_tonne * rate_per_s_mev * c.SECONDS_PER_YEAR * 1e-3
     return total

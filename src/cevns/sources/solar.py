@@ -46,13 +46,11 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ..errors import DataError, UnknownNameError
-from ..physics.constants import ALPHA_EM, M_ELECTRON_MEV
+from ..physics.constants import ALPHA_EM, M_ELECTRON_MEV, SECONDS_PER_YEAR
 from ..physics.msw import PDG2022_MIXING, MixingParameters, b8_production_average
 
 #: Flavours of the solar flux at Earth, in the order predictions list them.
 SOLAR_FLAVOURS = ("nu_e", "nu_mu", "nu_tau")
-#: seconds per (Julian) year, for fluences per year of exposure
-SECONDS_PER_YEAR = 365.25 * 86400.0
 
 #: 8B: Q_EC - 2 m_e [MeV] (AME2020 Q_EC = 17.9798 MeV)
 B8_E0_MEV = 17.9798 - 2.0 * M_ELECTRON_MEV
